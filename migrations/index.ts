@@ -1,0 +1,12 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as coreTables from './20261122000000_core_tables';
+
+// Listed here rather than read from disk, so the same provider works from ts sources and from dist/.
+const migrations: Record<string, Migration> = {
+  '20261122000000_core_tables': coreTables,
+};
+
+/** Every Herald migration, keyed by its timestamp-prefixed name. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

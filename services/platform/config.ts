@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+const PROVIDERS = ['smtp', 'sendgrid', 'mailgun', 'outbox'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => ['true', '1', 'yes'].includes(value));
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const list = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+/** The environment variables Herald reads, with their defaults (DESIGN section 7). */
+export const configSchema = z
+  .object({
+    PORT: int(8002),
+    DATABASE_URL: z.string().url().default('postgres://root@127.0.0.1:5432/herald'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    MAIL_PROVIDERS: list.pipe(z.array(z.enum(PROVIDERS))),
+    MAIL_FROM: z.string().min(3).default('Herald <herald@localhost>'),
+    MAIL_DOMAIN: z.string().min(1).default('herald.localhost'),
+    CONTACT_INBOX: z.string().email().default('inbox@localhost.localdomain'),
+    SMTP_URL: optionalText,
+    SENDGRID_API_KEY: optionalText,
+    SENDGRID_BASE_URL: z.string().url().default('https://api.sendgrid.com'),
+    MAILGUN_API_KEY: optionalText,
+    MAILGUN_DOMAIN: optionalText,
+    MAILGUN_BASE_URL: z.string().url().default('https://api.mailgun.net'),
+    OUTBOX_DIR: z.string().min(1).default('var/outbox'),
+    RETRY_BASE_DELAY_MS: int(5000),
+    RETRY_FACTOR: z.coerce.number().min(1).default(5),
+    DELIVERY_ATTEMPTS: int(4, 1),
+    WORKER_CONCURRENCY: int(10, 1),
+    QUEUE_PREFIX: z.string().min(1).default('{herald}'),
+    JWT_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    HERALD_ADMIN_KEY: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    CONTACT_RATE_LIMIT: int(5, 1),
+    NOTIFY_RATE_LIMIT: int(6000, 1),
+    TRUST_PROXY: z.string().default('false'),
+    CONTACT_ALLOWED_ORIGINS: list,
+    CONTACT_REDIRECT_ALLOWLIST: list,
+    SWEEPER_INTERVAL_MS: int(5000, 10),
+    SWEEPER_GRACE_MS: int(30000, 0),
+    LEASE_MS: int(120000, 100),
+    SHUTDOWN_TIMEOUT_MS: int(10000, 0),
+    METRICS_TOKEN: optionalText,
+    WORKER_HTTP_PORT: int(9102),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const needs: Record<ProviderName, (keyof typeof env)[]> = {
+      smtp: ['SMTP_URL'],
+      sendgrid: ['SENDGRID_API_KEY'],
+      mailgun: ['MAILGUN_API_KEY', 'MAILGUN_DOMAIN'],
+      outbox: [],
+    };
+    for (const provider of env.MAIL_PROVIDERS) {
+      for (const key of needs[provider]) {
+        if (env[key] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `is required when MAIL_PROVIDERS includes ${provider}` });
+        }
+      }
+    }
+  });
+
+export type Env = z.infer<typeof configSchema>;
+
+export interface Config {
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  /** Ordered provider chain; `['outbox']` when nothing is configured. */
+  readonly providers: readonly ProviderName[];
+  readonly mailFrom: string;
+  readonly mailDomain: string;
+  readonly contactInbox: string;
+  readonly smtpUrl?: string;
+  readonly sendgrid: { readonly apiKey?: string; readonly baseUrl: string };
+  readonly mailgun: { readonly apiKey?: string; readonly domain?: string; readonly baseUrl: string };
+  readonly outboxDir: string;
+  readonly retry: { readonly baseDelayMs: number; readonly factor: number; readonly attempts: number };
+  readonly workerConcurrency: number;
+  readonly queuePrefix: string;
+  readonly jwtSecret?: string;
+  readonly adminKey?: string;
+  readonly rateLimits: { readonly contactPerMinute: number; readonly notifyPerMinute: number };
+  readonly trustProxy: boolean | number | string;
+  readonly contactAllowedOrigins: readonly string[];
+  readonly contactRedirectAllowlist: readonly string[];
+  readonly sweeper: { readonly intervalMs: number; readonly graceMs: number; readonly leaseMs: number };
+  readonly shutdownTimeoutMs: number;
+  readonly metricsToken?: string;
+  readonly workerHttpPort: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}
+
+/** Parses the environment once; throws a ConfigError naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const parsed = configSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const env = parsed.data;
+  return deepFreeze({
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    providers: env.MAIL_PROVIDERS.length > 0 ? env.MAIL_PROVIDERS : ['outbox'],
+    mailFrom: env.MAIL_FROM,
+    mailDomain: env.MAIL_DOMAIN,
+    contactInbox: env.CONTACT_INBOX,
+    smtpUrl: env.SMTP_URL,
+    sendgrid: { apiKey: env.SENDGRID_API_KEY, baseUrl: env.SENDGRID_BASE_URL },
+    mailgun: { apiKey: env.MAILGUN_API_KEY, domain: env.MAILGUN_DOMAIN, baseUrl: env.MAILGUN_BASE_URL },
+    outboxDir: env.OUTBOX_DIR,
+    retry: { baseDelayMs: env.RETRY_BASE_DELAY_MS, factor: env.RETRY_FACTOR, attempts: env.DELIVERY_ATTEMPTS },
+    workerConcurrency: env.WORKER_CONCURRENCY,
+    queuePrefix: env.QUEUE_PREFIX,
+    jwtSecret: env.JWT_SECRET,
+    adminKey: env.HERALD_ADMIN_KEY,
+    rateLimits: { contactPerMinute: env.CONTACT_RATE_LIMIT, notifyPerMinute: env.NOTIFY_RATE_LIMIT },
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    contactAllowedOrigins: env.CONTACT_ALLOWED_ORIGINS,
+    contactRedirectAllowlist: env.CONTACT_REDIRECT_ALLOWLIST,
+    sweeper: { intervalMs: env.SWEEPER_INTERVAL_MS, graceMs: env.SWEEPER_GRACE_MS, leaseMs: env.LEASE_MS },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    metricsToken: env.METRICS_TOKEN,
+    workerHttpPort: env.WORKER_HTTP_PORT,
+    logLevel: env.LOG_LEVEL,
+  });
+}
+
+/** Reads `process.env`: the only place in Herald that does. */
+export function configFromProcessEnv(): Config {
+  return loadConfig(process.env);
+}

@@ -1,0 +1,38 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Pool, types } from 'pg';
+import type { Database } from './database';
+
+// bigint counts (count(*)) arrive as strings by default; our counts fit a JS number.
+types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
+
+export type Db = Kysely<Database>;
+
+export interface DbOptions {
+  readonly url: string;
+  readonly max?: number;
+  /** Fail fast when Postgres is unreachable, so the API can answer 503 promptly. */
+  readonly connectionTimeoutMs?: number;
+}
+
+/** Opens a pooled Kysely instance over node-postgres. */
+export function createDb(options: DbOptions): Db {
+  const pool = new Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 3000,
+    idleTimeoutMillis: 30000,
+  });
+  // An idle client that loses its server emits 'error' on the pool; without a listener it would crash the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** True when Postgres answers a trivial query. */
+export async function pingDb(db: Db): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,52 @@
+/** One field-level complaint in a 422 answer. */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/**
+ * An error a caller can cause or must be told about, already shaped as an
+ * RFC 9457 problem. Services throw these; the error middleware renders them.
+ */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    detail?: string,
+    readonly extensions: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'Problem';
+  }
+
+  get detail(): string {
+    return this.message;
+  }
+
+  /** The machine-readable problem type: a stable slug per status. */
+  get type(): string {
+    return `https://herald.dev/problems/${this.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  }
+}
+
+export const badRequest = (detail: string) => new Problem(400, 'Bad Request', detail);
+export const unauthorized = (detail = 'A valid bearer token is required.') =>
+  new Problem(401, 'Unauthorized', detail);
+export const forbidden = (scope: string) =>
+  new Problem(403, 'Forbidden', `This credential lacks the "${scope}" scope.`, { required_scope: scope });
+export const notFound = (detail = 'No such resource.') => new Problem(404, 'Not Found', detail);
+export const conflict = (detail: string) => new Problem(409, 'Conflict', detail);
+export const validationFailed = (errors: readonly FieldError[]) =>
+  new Problem(422, 'Unprocessable Content', 'The request has invalid fields.', { errors });
+export const idempotencyMismatch = () =>
+  new Problem(
+    422,
+    'Idempotency Key Reused',
+    'This Idempotency-Key was already used with a different request body.',
+  );
+export const serviceUnavailable = (detail: string) => new Problem(503, 'Service Unavailable', detail);
+
+/** Postgres is unreachable or refused the connection: the only accept-path failure that answers 503. */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+}
