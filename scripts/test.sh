@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test entry point (`npm test`, CI): dependencies, services, typecheck, lint, jest.
+# Extra arguments go to jest, e.g. `npm test -- test/unit`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Installs node_modules when missing or older than the lock file.
+ensure_deps() {
+  local stamp=node_modules/.herald-lock.sha256 want=""
+  if [[ -f package-lock.json ]]; then
+    want=$(sha256sum package-lock.json | cut -d' ' -f1)
+    if [[ -f node_modules/.package-lock.json ]]; then
+      if [[ -f $stamp ]]; then
+        [[ $(<"$stamp") == "$want" ]] && return 0
+      elif [[ ! package-lock.json -nt node_modules/.package-lock.json ]]; then
+        return 0
+      fi
+    fi
+    echo "test: installing dependencies (npm ci)" >&2
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" >"$stamp"
+  else
+    if [[ -f node_modules/.package-lock.json && ! package.json -nt node_modules/.package-lock.json ]]; then
+      return 0
+    fi
+    echo "test: installing dependencies (npm install)" >&2
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+}
+
+ensure_deps
+bash scripts/services.sh
+
+echo "test: typecheck" >&2
+npm run --silent typecheck
+echo "test: lint" >&2
+npm run --silent lint
+echo "test: jest" >&2
+npx jest --ci "$@"
