@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# One command from clone to a running Herald on this machine (`npm run quickstart`):
+# dependencies, Postgres + Redis, build, migrate, then the all-in-one server.
+# Mail goes to .eml files under OUTBOX_DIR (no provider credentials needed).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { echo "quickstart: $*" >&2; }
+
+# Installs node_modules when missing or older than the lock file (same rule as scripts/test.sh).
+ensure_deps() {
+  local stamp=node_modules/.herald-lock.sha256 want=""
+  if [[ -f package-lock.json ]]; then
+    want=$(sha256sum package-lock.json | cut -d' ' -f1)
+    if [[ -f node_modules/.package-lock.json ]]; then
+      if [[ -f $stamp ]]; then
+        [[ $(<"$stamp") == "$want" ]] && return 0
+      elif [[ ! package-lock.json -nt node_modules/.package-lock.json ]]; then
+        return 0
+      fi
+    fi
+    say "installing dependencies (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" >"$stamp"
+  else
+    if [[ -f node_modules/.package-lock.json && ! package.json -nt node_modules/.package-lock.json ]]; then
+      return 0
+    fi
+    say "installing dependencies (npm install)"
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+}
+
+export PORT=${PORT:-8002}
+export DATABASE_URL=${DATABASE_URL:-postgres://root@127.0.0.1:5432/herald}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+export OUTBOX_DIR=${OUTBOX_DIR:-var/outbox}
+# No provider chain: every message is written to OUTBOX_DIR (DESIGN section 5).
+unset MAIL_PROVIDERS
+
+mkdir -p var "$OUTBOX_DIR"
+
+# A stable admin key for this checkout, so curl examples keep working across runs.
+if [[ -z ${HERALD_ADMIN_KEY:-} ]]; then
+  if [[ ! -s var/dev-admin-key ]]; then
+    (umask 077 && node -e 'console.log("dev_" + require("crypto").randomBytes(24).toString("hex"))' >var/dev-admin-key)
+  fi
+  HERALD_ADMIN_KEY=$(<var/dev-admin-key)
+  admin_key_note="$HERALD_ADMIN_KEY (stored in var/dev-admin-key)"
+  key_ref='$(cat var/dev-admin-key)'
+else
+  admin_key_note="from HERALD_ADMIN_KEY in your environment"
+  key_ref='$HERALD_ADMIN_KEY'
+fi
+export HERALD_ADMIN_KEY
+
+ensure_deps
+bash scripts/services.sh
+
+say "building"
+npm run --silent build
+say "migrating $DATABASE_URL"
+node dist/services/main.js migrate
+
+base="http://localhost:$PORT"
+cat <<INFO
+
+  Herald is starting on $base
+    health:   $base/healthz
+    API docs: $base/docs
+    outbox:   $OUTBOX_DIR (each message is an .eml file)
+    admin key: $admin_key_note
+
+  Try it:
+    curl -sS -X POST $base/api/contact \\
+      -H 'Content-Type: application/json' \\
+      -d '{"name":"Ada Lovelace","email":"ada@example.com","message":"Hello from the quickstart"}'
+
+    curl -sS $base/api/contact -H "Authorization: Bearer $key_ref"
+
+  Stop with Ctrl-C.
+
+INFO
+
+exec node dist/services/main.js serve
