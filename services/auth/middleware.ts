@@ -1,0 +1,22 @@
+import type { Request, RequestHandler } from 'express';
+import { forbidden } from '../platform/errors';
+import type { Authenticator } from './authenticator';
+import { type Principal, type Scope, hasScope, PUBLIC_PRINCIPAL } from './scopes';
+
+const PRINCIPAL = Symbol('herald.principal');
+type WithPrincipal = Request & { [PRINCIPAL]?: Principal };
+
+/** Requires a bearer credential holding `scope`; 401 without one, 403 without the scope. */
+export function requireScope(authenticator: Authenticator, scope: Scope): RequestHandler {
+  return async (req, _res, next) => {
+    const principal = await authenticator.authenticate(req.header('authorization'));
+    if (!hasScope(principal, scope)) throw forbidden(scope);
+    (req as WithPrincipal)[PRINCIPAL] = principal;
+    next();
+  };
+}
+
+/** The caller set by requireScope; the public principal on routes without auth. */
+export function principalOf(req: Request): Principal {
+  return (req as WithPrincipal)[PRINCIPAL] ?? PUBLIC_PRINCIPAL;
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { bodyText, emailAddress, headerText } from '../platform/schema-helpers';
+
+/** The public contact form. Unknown fields (a submit button's name, say) are ignored. */
+export const contactRequestSchema = z.object({
+  name: headerText(1, 200),
+  email: emailAddress,
+  message: bodyText(10000).pipe(z.string().trim().min(1, 'must not be empty')),
+});
+export type ContactRequest = z.infer<typeof contactRequestSchema>;
+
+export const acceptedResponseSchema = z.object({
+  id: z.string().uuid(),
+  status: z.enum(['queued', 'scheduled']),
+  message: z.string(),
+});
+export type AcceptedResponse = z.infer<typeof acceptedResponseSchema>;
+
+export const contactViewSchema = z.object({
+  id: z.string().uuid(),
+  status: z.string(),
+  name: z.string(),
+  email: z.string(),
+  message: z.string(),
+  retry_count: z.number().int(),
+  error_message: z.string().nullable(),
+  provider: z.string().nullable(),
+  provider_message_id: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  sent_at: z.string().nullable(),
+});
+export type ContactView = z.infer<typeof contactViewSchema>;

@@ -1,0 +1,137 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { acceptedResponseSchema, contactRequestSchema, contactViewSchema } from '../contact/schema';
+import { listQuerySchema } from '../messages/pagination';
+import { attemptViewSchema, batchItemSchema, batchResultSchema, notificationViewSchema, notifyRequestSchema } from '../notifications/schema';
+
+const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+const Accepted = acceptedResponseSchema.meta({ id: 'Accepted' });
+const ContactRequest = contactRequestSchema.meta({ id: 'ContactRequest' });
+const Contact = contactViewSchema.meta({ id: 'ContactMessage' });
+const NotifyRequest = notifyRequestSchema.meta({ id: 'NotifyRequest' });
+const Notification = notificationViewSchema.meta({ id: 'Notification' });
+const Attempt = attemptViewSchema.meta({ id: 'DeliveryAttempt' });
+const BatchItem = batchItemSchema.meta({ id: 'BatchItem' });
+const BatchResult = batchResultSchema.meta({ id: 'BatchResult' });
+
+const pageOf = (item: z.ZodType) =>
+  z.object({ count: z.number().int(), next: z.string().nullable(), previous: z.string().nullable(), results: z.array(item) });
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const Problem = problemSchema.meta({ id: 'Problem' });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+const idempotencyHeader = z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional() });
+const idParams = z.object({ id: z.string().uuid() });
+const bearer = [{ bearer: [] }];
+
+/** Builds the OpenAPI document from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key (hrld_…) or an HS256 JWT with audience "herald" and a scope claim.',
+  });
+  const common = {
+    '400': problem('Malformed JSON'),
+    '413': problem('Body too large'),
+    '422': problem('Invalid fields, or an Idempotency-Key reused with another body'),
+    '503': problem('The database is unavailable'),
+  };
+  const authErrors = { '401': problem('Missing or invalid credential'), '403': problem('Missing scope') };
+
+  registry.registerPath({
+    method: 'post',
+    path: '/api/contact',
+    summary: 'Accept a message from a public contact form',
+    request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: ContactRequest } } } },
+    responses: { '202': json(Accepted, 'Accepted; replays carry Idempotent-Replayed: true'), ...common },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/contact',
+    summary: 'List contact messages, newest first',
+    security: bearer,
+    request: { query: listQuerySchema },
+    responses: { '200': json(pageOf(Contact), 'A page of contact messages'), ...authErrors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/contact/{id}',
+    summary: 'Read one contact message',
+    security: bearer,
+    request: { params: idParams },
+    responses: { '200': json(Contact, 'The message'), '404': problem('Unknown id'), ...authErrors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/notify',
+    summary: 'Send a notification email',
+    security: bearer,
+    request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: NotifyRequest } } } },
+    responses: { '202': json(Accepted, 'Accepted'), ...common, ...authErrors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/notify/batch',
+    summary: 'Send up to 1000 notifications, each with its own idempotency key',
+    security: bearer,
+    request: { body: { content: { 'application/json': { schema: z.object({ items: z.array(BatchItem).min(1).max(1000) }) } } } },
+    responses: {
+      '202': json(z.object({ accepted: z.number().int(), rejected: z.number().int(), results: z.array(BatchResult) }), 'Per-item results'),
+      ...common,
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/notify',
+    summary: 'List notifications, newest first',
+    security: bearer,
+    request: { query: listQuerySchema },
+    responses: { '200': json(pageOf(Notification), 'A page of notifications'), ...authErrors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/notify/{id}',
+    summary: 'Read one notification with its delivery attempts',
+    security: bearer,
+    request: { params: idParams },
+    responses: {
+      '200': json(notificationViewSchema.extend({ attempts: z.array(Attempt) }), 'The notification'),
+      '404': problem('Unknown id'),
+      ...authErrors,
+    },
+  });
+  for (const path of ['/livez', '/readyz', '/healthz']) {
+    registry.registerPath({
+      method: 'get',
+      path,
+      summary: { '/livez': 'The process is alive', '/readyz': 'Database and Redis reachable', '/healthz': 'Database, Redis and workers' }[path],
+      responses: { '200': json(z.object({ status: z.string() }).passthrough(), 'OK'), '503': json(z.object({ status: z.string() }).passthrough(), 'Not OK') },
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Herald',
+      version: '0.1.0',
+      description: 'Queue-backed notification service. Errors are RFC 9457 application/problem+json.',
+    },
+    servers: [{ url: 'http://localhost:8002' }],
+  });
+}
+
+/** The document as committed in openapi.yaml. */
+export function renderOpenApiYaml(): string {
+  return `# Generated by \`npm run openapi\` from the zod schemas; do not edit by hand.\n${stringify(buildOpenApiDocument(), { aliasDuplicateObjects: false })}`;
+}

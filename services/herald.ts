@@ -1,0 +1,92 @@
+import type { Express } from 'express';
+import express from 'express';
+import { ApiKeyRepository } from './auth/api-key-repository';
+import { Authenticator } from './auth/authenticator';
+import { ContactRepository } from './contact/repository';
+import { contactRoutes } from './contact/routes';
+import { ContactService } from './contact/service';
+import { docsRoutes } from './docs/routes';
+import { healthRoutes } from './health/routes';
+import { HealthService } from './health/service';
+import { MessageEnqueuer } from './messages/enqueuer';
+import { NotificationRepository } from './notifications/repository';
+import { notificationRoutes } from './notifications/routes';
+import { NotificationService } from './notifications/service';
+import type { Config } from './platform/config';
+import { createDb, type Db } from './platform/db';
+import { accessLog, errorHandler, notFoundHandler, requestId } from './platform/http';
+import type { Logger } from './platform/logger';
+import { createDeliveryQueue, type DeliveryQueue } from './platform/queue';
+import { createRedis, type Redis } from './platform/redis';
+
+/** The long-lived connections one Herald process holds. */
+export interface Infrastructure {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Db;
+  /** Fail-fast connection for producing jobs and health checks. */
+  readonly redis: Redis;
+  readonly queue: DeliveryQueue;
+  close(): Promise<void>;
+}
+
+/** Opens the database pool, a Redis connection and the delivery queue producer. */
+export function openInfrastructure(config: Config, logger: Logger, options: { dbPoolSize?: number } = {}): Infrastructure {
+  const db = createDb({ url: config.databaseUrl, max: options.dbPoolSize ?? 20 });
+  const redis = createRedis(config.redisUrl, { failFast: true });
+  const queue = createDeliveryQueue(redis, config.queuePrefix);
+  queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+  return {
+    config,
+    logger,
+    db,
+    redis,
+    queue,
+    close: async () => {
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+      await db.destroy();
+    },
+  };
+}
+
+/** The application services, wired once per process. */
+export interface Services {
+  readonly authenticator: Authenticator;
+  readonly apiKeys: ApiKeyRepository;
+  readonly contact: ContactService;
+  readonly notifications: NotificationService;
+  readonly health: HealthService;
+  readonly enqueuer: MessageEnqueuer;
+}
+
+export function createServices(infra: Infrastructure): Services {
+  const { config, db, logger } = infra;
+  const apiKeys = new ApiKeyRepository(db);
+  const enqueuer = new MessageEnqueuer(infra.queue, db, config, logger);
+  return {
+    apiKeys,
+    authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey }),
+    contact: new ContactService(new ContactRepository(db), enqueuer),
+    notifications: new NotificationService(new NotificationRepository(db), enqueuer),
+    health: new HealthService(db, infra.redis, config.queuePrefix),
+    enqueuer,
+  };
+}
+
+/** The HTTP API: every route of DESIGN section 6 behind the shared middleware. */
+export function createApiApp(infra: Infrastructure, services: Services): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', infra.config.trustProxy);
+  app.set('query parser', 'simple');
+  app.use(requestId());
+  app.use(accessLog(infra.logger));
+  app.use(healthRoutes(services.health));
+  app.use(docsRoutes());
+  app.use(contactRoutes(services.contact, services.authenticator));
+  app.use(notificationRoutes(services.notifications, services.authenticator));
+  app.use(notFoundHandler());
+  app.use(errorHandler(infra.logger));
+  return app;
+}

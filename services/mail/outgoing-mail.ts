@@ -1,0 +1,20 @@
+/**
+ * A message ready for a provider: addresses, content and tracking data, already built from a
+ * row. Providers translate it into their own API; nothing here is provider specific.
+ */
+export interface OutgoingMail {
+  /** Full header value, `<${rowId}@${config.mailDomain}>`, stable across retries so receivers can deduplicate. */
+  readonly messageId: string;
+  /** e.g. 'Herald <herald@localhost>' */
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
+  readonly bcc: readonly string[];
+  readonly replyTo?: string;
+  readonly subject: string;
+  readonly text?: string;
+  readonly html?: string;
+  readonly tags: readonly string[];
+  /** Sent as provider custom args / variables where supported; never as raw headers. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,95 @@
+import nodemailer from 'nodemailer';
+import type { NodemailerError, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
+import type { SMTPPoolOptions } from 'nodemailer';
+import type { OutgoingMail } from '../outgoing-mail';
+import { shortDetail } from './http-failure';
+import { ProviderError, type FailureKind, type MailProvider, type SendResult } from './mail-provider';
+
+export interface SmtpProviderOptions {
+  /** How long to wait for the TCP connection and for the greeting, each. */
+  readonly connectTimeoutMs?: number;
+  /** Idle time on an open socket before the send fails. */
+  readonly socketTimeoutMs?: number;
+}
+
+// Reply codes that mean our credentials or auth setup are wrong, not the message.
+const AUTH_REPLY_CODES = new Set([530, 534, 535, 538]);
+const AUTH_ERROR_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
+// Commands whose 5xx rejection is about this envelope or content (DESIGN section 5).
+const MESSAGE_COMMANDS = /^(MAIL|RCPT|DATA)\b/i;
+
+/** Maps a nodemailer error to a failure kind. */
+export function classifySmtpError(err: NodemailerError): FailureKind {
+  const reply = err.responseCode;
+  if ((reply !== undefined && AUTH_REPLY_CODES.has(reply)) || AUTH_ERROR_CODES.has(err.code ?? '')) return 'misconfigured';
+  if (reply === undefined || reply < 500 || reply === 503) return 'transient';
+  // A 5xx on MAIL/RCPT/DATA rejects this message; nodemailer reports "all recipients rejected"
+  // as EENVELOPE without a command. A 5xx anywhere else (EHLO, greeting) is the server's setup.
+  const aboutThisMessage = err.code === 'EENVELOPE' || err.code === 'EMESSAGE' || MESSAGE_COMMANDS.test(err.command ?? '');
+  return aboutThisMessage ? 'permanent' : 'misconfigured';
+}
+
+function isNodemailerError(err: unknown): err is NodemailerError {
+  return err instanceof Error;
+}
+
+/** Delivers through an SMTP relay (SMTP_URL) over a pool of connections. */
+export class SmtpProvider implements MailProvider {
+  readonly name = 'smtp' as const;
+  readonly #transport: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
+
+  constructor(smtpUrl: string, options: SmtpProviderOptions = {}) {
+    const connectTimeout = options.connectTimeoutMs ?? 10_000;
+    this.#transport = nodemailer.createTransport({
+      url: smtpUrl,
+      pool: true,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+      connectionTimeout: connectTimeout,
+      greetingTimeout: connectTimeout,
+      socketTimeout: options.socketTimeoutMs ?? 60_000,
+    });
+    // Query parameters of SMTP_URL override the options above, and nodemailer copies the
+    // transport's flags onto every message. Forcing them back at compile time keeps the sandbox
+    // on whatever the URL says.
+    this.#transport.use('compile', (message, done) => {
+      message.data.disableFileAccess = true;
+      message.data.disableUrlAccess = true;
+      done();
+    });
+  }
+
+  async send(mail: OutgoingMail): Promise<SendResult> {
+    try {
+      const info = await this.#transport.sendMail({
+        messageId: mail.messageId,
+        from: mail.from,
+        to: [...mail.to],
+        cc: [...mail.cc],
+        bcc: [...mail.bcc],
+        ...(mail.replyTo === undefined ? {} : { replyTo: mail.replyTo }),
+        subject: mail.subject,
+        ...(mail.text === undefined ? {} : { text: mail.text }),
+        ...(mail.html === undefined ? {} : { html: mail.html }),
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      });
+      return { providerMessageId: info.messageId };
+    } catch (err) {
+      throw this.#toProviderError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#transport.close();
+  }
+
+  #toProviderError(err: unknown): ProviderError {
+    if (!isNodemailerError(err)) return new ProviderError(this.name, 'transient', `SMTP send failed: ${String(err)}`);
+    const kind = classifySmtpError(err);
+    // nodemailer's messages carry the server reply and the command, never the message body.
+    const where = err.command === undefined ? '' : ` (${err.command})`;
+    const code = err.code === undefined ? '' : `${err.code}: `;
+    return new ProviderError(this.name, kind, `SMTP ${code}${shortDetail(err.message)}${where}`, err.responseCode);
+  }
+}

@@ -1,0 +1,62 @@
+import { Router } from 'express';
+import type { Authenticator } from '../auth/authenticator';
+import { principalOf, requireScope } from '../auth/middleware';
+import { jsonBody, requireContentType, route } from '../platform/http';
+import { parseOrThrow, toFieldErrors } from '../platform/schema-helpers';
+import { idempotencyKeyOf } from '../messages/idempotency';
+import { listQuerySchema } from '../messages/pagination';
+import { uuidParam } from '../messages/params';
+import { batchItemSchema, batchRequestSchema, notifyRequestSchema } from './schema';
+import type { NotificationService } from './service';
+
+/** Internal services send with `notify:send` and read with `messages:read`. */
+export function notificationRoutes(service: NotificationService, authenticator: Authenticator): Router {
+  const router = Router();
+  route(router, '/api/notify', {
+    post: [
+      requireScope(authenticator, 'notify:send'),
+      requireContentType(),
+      jsonBody('1mb'),
+      async (req, res) => {
+        const key = idempotencyKeyOf(req);
+        const input = parseOrThrow(notifyRequestSchema, req.body);
+        const result = await service.accept(principalOf(req), key, input);
+        if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+        res.status(202).json(result.body);
+      },
+    ],
+    get: [
+      requireScope(authenticator, 'messages:read'),
+      async (req, res) => {
+        const query = parseOrThrow(listQuerySchema, req.query, 'query');
+        res.json(await service.list(principalOf(req), '/api/notify', query));
+      },
+    ],
+  });
+  route(router, '/api/notify/batch', {
+    post: [
+      requireScope(authenticator, 'notify:send'),
+      requireContentType(),
+      jsonBody('10mb'),
+      async (req, res) => {
+        const envelope = parseOrThrow(batchRequestSchema, req.body);
+        const items = envelope.items.map((item, index) => {
+          const parsed = batchItemSchema.safeParse(item);
+          return parsed.success ? parsed.data : toFieldErrors(parsed.error, `items.${index}`);
+        });
+        const results = await service.acceptBatch(principalOf(req), items);
+        const accepted = results.filter((r) => r.status === 202).length;
+        res.status(202).json({ accepted, rejected: results.length - accepted, results });
+      },
+    ],
+  });
+  route(router, '/api/notify/:id', {
+    get: [
+      requireScope(authenticator, 'messages:read'),
+      async (req, res) => {
+        res.json(await service.get(principalOf(req), uuidParam(req)));
+      },
+    ],
+  });
+  return router;
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { bodyText, emailAddress, headerText } from '../platform/schema-helpers';
+
+export const MAX_RECIPIENTS = 50;
+export const MAX_METADATA_BYTES = 16 * 1024;
+export const MAX_BATCH_ITEMS = 1000;
+const PROVIDER_NAMES = ['smtp', 'sendgrid', 'mailgun', 'outbox'] as const;
+
+const recipients = z
+  .union([emailAddress, z.array(emailAddress).max(MAX_RECIPIENTS)])
+  .transform((value) => (Array.isArray(value) ? value : [value]));
+
+const notifyFields = {
+  to: recipients.refine((list) => list.length > 0, 'at least one recipient is required'),
+  cc: recipients.default([]),
+  bcc: recipients.default([]),
+  subject: headerText(1, 998),
+  text: bodyText(500_000).optional(),
+  html: bodyText(500_000).optional(),
+  metadata: z
+    .record(z.string().max(256), z.unknown())
+    .default({})
+    .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
+    .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain NUL characters'),
+  tags: z.array(headerText(1, 64)).max(20).default([]),
+  provider: z.enum(PROVIDER_NAMES).optional(),
+  use_fallback: z.boolean().default(true),
+  send_at: z.iso
+    .datetime({ offset: true })
+    .transform((value) => new Date(value))
+    .optional(),
+  priority: z.number().int().min(0).max(10).default(0),
+  reply_to: emailAddress.optional(),
+};
+
+type NotifyShape = { to: string[]; cc: string[]; bcc: string[]; text?: string; html?: string };
+
+function checkNotify(value: NotifyShape, ctx: z.RefinementCtx): void {
+  if (value.text === undefined && value.html === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['text'], message: 'text or html is required' });
+  }
+  const total = value.to.length + value.cc.length + value.bcc.length;
+  if (total > MAX_RECIPIENTS) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: `at most ${MAX_RECIPIENTS} recipients in to, cc and bcc together` });
+  }
+}
+
+/** POST /api/notify. Unknown fields are rejected so that a typo never silently drops content. */
+export const notifyRequestSchema = z.strictObject(notifyFields).superRefine(checkNotify);
+export type NotifyRequest = z.infer<typeof notifyRequestSchema>;
+
+/** One item of POST /api/notify/batch: a notification plus its own idempotency key. */
+export const batchItemSchema = z
+  .strictObject({ ...notifyFields, idempotency_key: z.string().regex(/^[\x20-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters') })
+  .superRefine(checkNotify);
+export type BatchItem = z.infer<typeof batchItemSchema>;
+
+/** The batch envelope; items are validated one by one so one bad item does not sink the rest. */
+export const batchRequestSchema = z.strictObject({
+  items: z.array(z.unknown()).min(1).max(MAX_BATCH_ITEMS),
+});
+
+export const notificationViewSchema = z.object({
+  id: z.string().uuid(),
+  status: z.string(),
+  to: z.array(z.string()),
+  cc: z.array(z.string()),
+  bcc: z.array(z.string()),
+  reply_to: z.string().nullable(),
+  subject: z.string(),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  tags: z.array(z.string()),
+  provider_hint: z.string().nullable(),
+  use_fallback: z.boolean(),
+  priority: z.number().int(),
+  send_at: z.string().nullable(),
+  retry_count: z.number().int(),
+  error_message: z.string().nullable(),
+  provider: z.string().nullable(),
+  provider_message_id: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  sent_at: z.string().nullable(),
+});
+export type NotificationView = z.infer<typeof notificationViewSchema>;
+
+export const attemptViewSchema = z.object({
+  attempt: z.number().int(),
+  provider: z.string(),
+  outcome: z.string(),
+  error: z.string().nullable(),
+  duration_ms: z.number().int(),
+  at: z.string(),
+});
+export type AttemptView = z.infer<typeof attemptViewSchema>;
+
+export const batchResultSchema = z.object({
+  index: z.number().int(),
+  idempotency_key: z.string().nullable(),
+  status: z.number().int(),
+  id: z.string().uuid().optional(),
+  replayed: z.boolean().optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+export type BatchResult = z.infer<typeof batchResultSchema>;

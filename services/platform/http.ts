@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import { DatabaseUnavailableError, Problem, badRequest, notFound } from './errors';
+import type { Logger } from './logger';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Registers handlers on a path and answers 405 (with Allow) for any other method. */
+export function route(router: Router, path: string, handlers: Partial<Record<Method, RequestHandler[]>>): void {
+  const chain = router.route(path);
+  const allowed: string[] = [];
+  for (const [method, stack] of Object.entries(handlers) as [Method, RequestHandler[]][]) {
+    chain[method](...stack);
+    allowed.push(method.toUpperCase());
+  }
+  if (allowed.includes('GET')) allowed.push('HEAD');
+  chain.all((req: Request, res: Response) => {
+    res.setHeader('Allow', allowed.join(', '));
+    sendProblem(res, new Problem(405, 'Method Not Allowed', `${req.method} is not allowed here; use ${allowed.join(', ')}.`), req);
+  });
+}
+
+/** JSON body parser with a route-specific size limit. */
+export function jsonBody(limit: string): RequestHandler {
+  return express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
+}
+
+/** Rejects bodies that are not JSON (or one of `alsoAccept`) with 415. */
+export function requireContentType(...alsoAccept: string[]): RequestHandler {
+  const accepted = ['application/json', ...alsoAccept];
+  return (req, _res, next) => {
+    if (req.is(accepted) === false || req.is(accepted) === null) {
+      next(new Problem(415, 'Unsupported Media Type', `Send the body as ${accepted.join(' or ')}.`));
+      return;
+    }
+    next();
+  };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Request id from `X-Request-Id` when it is sane, otherwise a fresh UUID; echoed back. */
+export function requestId(): RequestHandler {
+  return (req, res, next) => {
+    const given = req.header('x-request-id');
+    const id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    req.id = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  };
+}
+
+/** pino-http access logs: method, route, status and timing; never headers with credentials or bodies. */
+export function accessLog(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req) => req.id,
+    customLogLevel: (_req, res, err) => (err !== undefined || res.statusCode >= 500 ? 'error' : 'info'),
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+export function sendProblem(res: Response, problem: Problem, req?: Request): void {
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({
+      type: problem.type,
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: req?.originalUrl.split('?')[0],
+      ...problem.extensions,
+    });
+}
+
+const PG_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+
+/** True for errors that mean Postgres could not be reached, rather than a bug in a query. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (PG_UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(error.message);
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+  message?: string;
+}
+
+/** The one place internal errors become HTTP answers. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    if (error instanceof Problem) return sendProblem(res, error, req);
+    const parserError = error as BodyParserError;
+    switch (parserError.type) {
+      case 'entity.parse.failed':
+        return sendProblem(res, badRequest('The body is not valid JSON.'), req);
+      case 'entity.too.large':
+        return sendProblem(res, new Problem(413, 'Content Too Large', 'The body exceeds the size allowed on this route.'), req);
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return sendProblem(res, new Problem(415, 'Unsupported Media Type', parserError.message ?? 'Unsupported encoding.'), req);
+      case 'request.aborted':
+        return sendProblem(res, badRequest('The request was aborted.'), req);
+      case 'parameters.too.many':
+        return sendProblem(res, new Problem(413, 'Content Too Large', 'Too many form fields.'), req);
+    }
+    if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500 && parserError.expose === true) {
+      return sendProblem(res, new Problem(parserError.status, 'Bad Request', parserError.message ?? 'Bad request.'), req);
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.error({ err: error, reqId: req.id }, 'database unavailable');
+      res.setHeader('Retry-After', '5');
+      return sendProblem(res, new Problem(503, 'Service Unavailable', 'The database is unavailable; nothing was stored. Try again shortly.'), req);
+    }
+    logger.error({ err: error, reqId: req.id }, 'unhandled error');
+    return sendProblem(res, new Problem(500, 'Internal Server Error', 'Something went wrong on our side.'), req);
+  };
+}
+
+/** 404 for every path no router claimed. */
+export function notFoundHandler(): RequestHandler {
+  return (req, _res, next) => next(notFound(`No route for ${req.method} ${req.path}.`));
+}

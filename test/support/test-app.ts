@@ -1,0 +1,61 @@
+import type { Express } from 'express';
+import { ApiKeyService } from '../../services/auth/api-keys';
+import type { Scope } from '../../services/auth/scopes';
+import { createApiApp, createServices, type Infrastructure, openInfrastructure, type Services } from '../../services/herald';
+import { type Config, loadConfig } from '../../services/platform/config';
+import { createLogger } from '../../services/platform/logger';
+import { createRedis, type Redis } from '../../services/platform/redis';
+import { createTestDatabase, type TestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from './test-db';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export const JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
+
+export interface TestApp {
+  readonly app: Express;
+  readonly config: Config;
+  readonly infra: Infrastructure;
+  readonly services: Services;
+  readonly database: TestDatabase;
+  /** A separate Redis connection for inspecting queue keys. */
+  readonly redis: Redis;
+  /** Makes an API key with the given scopes and returns the bearer header value. */
+  bearerWith(...scopes: Scope[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** An API instance on its own database and queue prefix. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: uniqueQueuePrefix(),
+    HERALD_ADMIN_KEY: ADMIN_KEY,
+    JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const logger = createLogger({ level: config.logLevel, role: 'test' });
+  const infra = openInfrastructure(config, logger, { dbPoolSize: 10 });
+  const services = createServices(infra);
+  const app = createApiApp(infra, services);
+  const redis = createRedis(config.redisUrl);
+  const keys = new ApiKeyService(services.apiKeys);
+  return {
+    app,
+    config,
+    infra,
+    services,
+    database,
+    redis,
+    bearerWith: async (...scopes) => `Bearer ${(await keys.create(`test ${scopes.join(' ')}`, scopes)).key}`,
+    close: async () => {
+      await infra.queue.obliterate({ force: true }).catch(() => undefined);
+      await infra.close();
+      const keysLeft = await redis.keys(`${config.queuePrefix}*`);
+      if (keysLeft.length > 0) await redis.del(...keysLeft);
+      redis.disconnect();
+      await database.destroy();
+    },
+  };
+}
