@@ -7,20 +7,23 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { echo "quickstart: $*" >&2; }
 
-# Installs node_modules when missing or older than the lock file (same rule as scripts/test.sh).
+# Installs node_modules when missing or older than package.json / package-lock.json (as scripts/test.sh does).
 ensure_deps() {
   local stamp=node_modules/.herald-lock.sha256 want=""
   if [[ -f package-lock.json ]]; then
-    want=$(sha256sum package-lock.json | cut -d' ' -f1)
+    want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
     if [[ -f node_modules/.package-lock.json ]]; then
       if [[ -f $stamp ]]; then
         [[ $(<"$stamp") == "$want" ]] && return 0
-      elif [[ ! package-lock.json -nt node_modules/.package-lock.json ]]; then
+      elif [[ ! package-lock.json -nt node_modules/.package-lock.json && ! package.json -nt node_modules/.package-lock.json ]]; then
         return 0
       fi
     fi
     say "installing dependencies (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    if ! npm ci --no-audit --no-fund --loglevel=error; then
+      say "npm ci failed (package-lock.json out of sync with package.json?); trying npm install --no-save"
+      npm install --no-save --no-audit --no-fund --loglevel=error
+    fi
     echo "$want" >"$stamp"
   else
     if [[ -f node_modules/.package-lock.json && ! package.json -nt node_modules/.package-lock.json ]]; then
