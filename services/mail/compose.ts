@@ -4,6 +4,7 @@ import type { OutgoingMail } from './outgoing-mail';
 
 // C0, DEL, C1 and the Unicode line/paragraph separators: any of them in a header could fold it
 // or start a new one.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
 const HTML_ENTITIES: Readonly<Record<string, string>> = {
