@@ -20,10 +20,14 @@ ensure_deps() {
       fi
     fi
     say "installing dependencies (npm ci)"
-    if ! npm ci --no-audit --no-fund --loglevel=error; then
+    local log
+    log=$(mktemp)
+    if ! npm ci --no-audit --no-fund --loglevel=error 2>"$log"; then
+      grep -v '^npm warn' "$log" | head -n 6 >&2
       say "npm ci failed (package-lock.json out of sync with package.json?); trying npm install --no-save"
       npm install --no-save --no-audit --no-fund --loglevel=error
     fi
+    rm -f "$log"
     echo "$want" >"$stamp"
   else
     if [[ -f node_modules/.package-lock.json && ! package.json -nt node_modules/.package-lock.json ]]; then
