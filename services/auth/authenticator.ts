@@ -4,7 +4,7 @@ import type { ApiKeyRow } from '../platform/database';
 import { unauthorized } from '../platform/errors';
 import type { ApiKeyRepository } from './api-key-repository';
 import { API_KEY_PREFIX, hashApiKey } from './api-keys';
-import { type Principal, type Scope, isScope, SCOPES } from './scopes';
+import { type Principal, isScope, SCOPES } from './scopes';
 
 /** How long a key lookup is trusted; a revoked key stops working on every replica within this. */
 export const API_KEY_CACHE_MS = 5000;
@@ -92,6 +92,6 @@ export class Authenticator {
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw unauthorized('The JWT must carry a sub claim.');
     const claim: unknown = (payload as Record<string, unknown>).scope;
     const scopes: string[] = typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim.filter((s): s is string => typeof s === 'string') : [];
-    return { clientId: `jwt:${payload.sub}`, scopes: scopes.filter(isScope) as Scope[], via: 'jwt' };
+    return { clientId: `jwt:${payload.sub}`, scopes: scopes.filter(isScope), via: 'jwt' };
   }
 }

@@ -4,11 +4,6 @@ const PROVIDERS = ['smtp', 'sendgrid', 'mailgun', 'outbox'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
-const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => ['true', '1', 'yes'].includes(value));
 const optionalText = z
   .string()
   .optional()

@@ -16,7 +16,7 @@ export async function migrateToLatest(db: Db): Promise<MigrationOutcome> {
     try {
       const migrator = new Migrator({ db: connection, provider: migrationProvider });
       const { error, results } = await migrator.migrateToLatest();
-      if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+      if (error !== undefined) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
       return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(connection);

@@ -4,6 +4,7 @@ import { type FieldError, validationFailed } from './errors';
 
 const LINE_BREAK = /[\r\n]/;
 // C0 controls other than tab, and DEL; these never belong in a header-bound value.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 /** A mailbox address, normalised (punycode domain); rejects anything outside RFC 5321 limits. */

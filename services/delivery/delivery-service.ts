@@ -1,0 +1,79 @@
+import type { Config, ProviderName } from '../platform/config';
+import type { MessageKind } from '../platform/database';
+import type { Logger } from '../platform/logger';
+import { composeContact, composeNotification } from '../mail/compose';
+import type { OutgoingMail } from '../mail/outgoing-mail';
+import type { ChainResult, ProviderChain } from '../mail/provider-chain';
+import type { DeliveryRepository, MessageRow } from './repository';
+
+export interface DeliveryRequest {
+  readonly id: string;
+  readonly kind: MessageKind;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+}
+
+export type DeliveryOutcome =
+  | { readonly outcome: 'sent'; readonly provider: ProviderName; readonly providerMessageId: string }
+  /** Nothing to do: finished, cancelled, or taken by another worker. */
+  | { readonly outcome: 'skipped' }
+  /** Another worker holds a live lease; look again when it ends. */
+  | { readonly outcome: 'leased'; readonly until: Date }
+  | { readonly outcome: 'retry'; readonly error: string }
+  | { readonly outcome: 'failed'; readonly error: string; readonly permanent: boolean };
+
+/** Observers of each delivery (metrics, the live tail); they must not throw. */
+export interface DeliveryListener {
+  onAttempt?(request: DeliveryRequest, result: ChainResult, durationMs: number): void;
+}
+
+/** Sends one stored message through the provider chain and records what happened. */
+export class DeliveryService {
+  constructor(
+    private readonly repository: DeliveryRepository,
+    private readonly chain: ProviderChain,
+    private readonly config: Config,
+    private readonly logger: Logger,
+    private readonly listeners: readonly DeliveryListener[] = [],
+  ) {}
+
+  async deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
+    const claimed = await this.repository.claim(request.kind, request.id, this.config.sweeper.leaseMs, request.attempt - 1);
+    if (claimed === undefined) {
+      const until = await this.repository.leaseEnd(request.kind, request.id);
+      return until !== undefined ? { outcome: 'leased', until } : { outcome: 'skipped' };
+    }
+    const started = performance.now();
+    const result = await this.chain.deliver(this.compose(claimed), this.routing(claimed));
+    const durationMs = performance.now() - started;
+    await this.repository.recordAttempts(request.kind, request.id, request.attempt, result.tries);
+    for (const listener of this.listeners) listener.onAttempt?.(request, result, durationMs);
+
+    const log = { messageId: request.id, kind: request.kind, attempt: request.attempt, durationMs: Math.round(durationMs) };
+    if (result.outcome === 'sent') {
+      await this.repository.markSent(request.kind, request.id, result.provider, result.providerMessageId);
+      this.logger.info({ ...log, provider: result.provider, outcome: 'sent' }, 'delivered');
+      return { outcome: 'sent', provider: result.provider, providerMessageId: result.providerMessageId };
+    }
+    const isPermanent = result.outcome === 'permanent';
+    const hasReachedMaxAttempts = request.attempt >= request.maxAttempts;
+    if (isPermanent || hasReachedMaxAttempts) {
+      await this.repository.markFailed(request.kind, request.id, result.error);
+      this.logger.warn({ ...log, outcome: 'failed', errorClass: result.outcome, error: result.error }, 'delivery failed');
+      return { outcome: 'failed', error: result.error, permanent: isPermanent };
+    }
+    await this.repository.markRetrying(request.kind, request.id, result.error);
+    this.logger.warn({ ...log, outcome: 'retry', errorClass: result.outcome, error: result.error }, 'delivery will be retried');
+    return { outcome: 'retry', error: result.error };
+  }
+
+  private compose(message: MessageRow): OutgoingMail {
+    return message.kind === 'contact' ? composeContact(message.row, this.config) : composeNotification(message.row, this.config);
+  }
+
+  private routing(message: MessageRow): { preferred: ProviderName | null; useFallback: boolean } {
+    if (message.kind === 'contact') return { preferred: null, useFallback: true };
+    return { preferred: (message.row.provider_hint as ProviderName | null) ?? null, useFallback: message.row.use_fallback };
+  }
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+import { createServer, type Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import { ApiKeyRepository } from './auth/api-key-repository';
+import { ApiKeyService } from './auth/api-keys';
+import { isScope, type Scope } from './auth/scopes';
+import { createApiApp, createServices, openInfrastructure } from './herald';
+import { type Config, ConfigError, configFromProcessEnv } from './platform/config';
+import { createDb } from './platform/db';
+import { createLogger, type Logger } from './platform/logger';
+import { migrateToLatest } from './platform/migrate';
+
+const USAGE = `usage: herald <command>
+
+  serve [--role api|worker|all]     run the HTTP API, the delivery workers, or both (default)
+  migrate                           apply database migrations
+  keys create --name N --scopes a,b create an API key (printed once); scopes: notify:send, messages:read, admin
+  keys list                         list API keys (never the secrets)
+  keys revoke ID                    revoke an API key
+`;
+
+type Role = 'api' | 'worker' | 'all';
+
+async function serve(config: Config, role: Role): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, role });
+  const infra = openInfrastructure(config, logger);
+  await migrateToLatest(infra.db);
+  const closers: (() => Promise<void>)[] = [];
+  let server: Server | undefined;
+  if (role !== 'worker') {
+    const app = createApiApp(infra, createServices(infra));
+    server = createServer(app);
+    await new Promise<void>((resolve) => server?.listen(config.port, resolve));
+    logger.info({ port: config.port }, `api listening on http://localhost:${config.port}`);
+    const httpServer = server;
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeIdleConnections();
+        }),
+    );
+  }
+  if (role !== 'api') {
+    // Loaded lazily so an api-only process never loads provider SDKs.
+    const { startWorkerRuntime } = await import('../workers/worker-runtime');
+    const { startWorkerHttp } = await import('../workers/worker-http');
+    const runtime = await startWorkerRuntime(infra);
+    closers.unshift(() => runtime.stop());
+    if (role === 'worker') {
+      const http = await startWorkerHttp(config.workerHttpPort, infra);
+      closers.push(() => http.close());
+    }
+  }
+  installShutdown(logger, async () => {
+    for (const close of closers) await close();
+    await infra.close();
+  });
+}
+
+function installShutdown(logger: Logger, shutdown: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    shutdown()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function keys(config: Config, args: string[]): Promise<void> {
+  const db = createDb({ url: config.databaseUrl, max: 2 });
+  try {
+    await migrateToLatest(db);
+    const service = new ApiKeyService(new ApiKeyRepository(db));
+    const [sub, ...rest] = args;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { name: { type: 'string' }, scopes: { type: 'string' } },
+      allowPositionals: true,
+    });
+    if (sub === 'create') {
+      const scopes = (values.scopes ?? 'notify:send,messages:read').split(',').map((s) => s.trim());
+      const bad = scopes.filter((s) => !isScope(s));
+      if (values.name === undefined || values.name.trim() === '') throw new UsageError('keys create needs --name');
+      if (bad.length > 0) throw new UsageError(`unknown scope(s): ${bad.join(', ')}`);
+      const created = await service.create(values.name, scopes as Scope[]);
+      console.log(`id:     ${created.row.id}\nname:   ${created.row.name}\nscopes: ${created.row.scopes.join(',')}\nkey:    ${created.key}\n\nStore the key now: it is not shown again.`);
+    } else if (sub === 'list') {
+      for (const row of await service.list()) {
+        const state = row.revoked_at !== null ? `revoked ${row.revoked_at.toISOString()}` : 'active';
+        console.log(`${row.id}  ${row.prefix}…  ${row.name}  [${row.scopes.join(',')}]  ${state}`);
+      }
+    } else if (sub === 'revoke') {
+      const id = positionals[0];
+      if (id === undefined) throw new UsageError('keys revoke needs an ID');
+      if (!(await service.revoke(id))) throw new UsageError(`no active key with id ${id}`);
+      console.log(`revoked ${id}`);
+    } else {
+      throw new UsageError(USAGE);
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const config = configFromProcessEnv();
+  switch (command) {
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'all' } } });
+      const role = values.role;
+      if (role !== 'api' && role !== 'worker' && role !== 'all') throw new UsageError('--role must be api, worker or all');
+      await serve(config, role);
+      return;
+    }
+    case 'migrate': {
+      const db = createDb({ url: config.databaseUrl, max: 1 });
+      try {
+        const { applied } = await migrateToLatest(db);
+        console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await db.destroy();
+      }
+      return;
+    }
+    case 'keys':
+      await keys(config, rest);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof UsageError) {
+    console.error(`herald: ${error.message}`);
+    process.exit(2);
+  }
+  console.error(`herald: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Worker } from 'bullmq';
+import { DeliveryRepository } from '../services/delivery/repository';
+import { type DeliveryListener, DeliveryService } from '../services/delivery/delivery-service';
+import type { Infrastructure } from '../services/herald';
+import { CircuitBreaker } from '../services/mail/circuit-breaker';
+import { ProviderChain } from '../services/mail/provider-chain';
+import { createProviders } from '../services/mail/providers/provider-factory';
+import type { MailProvider } from '../services/mail/providers/mail-provider';
+import { type DeliveryJob, QUEUE_NAMES, retryDelayMs } from '../services/platform/queue';
+import { createRedis } from '../services/platform/redis';
+import { createDeliveryProcessor } from './delivery-processor';
+import { Heartbeat } from './heartbeat';
+import { Sweeper } from './sweeper';
+
+export interface WorkerRuntimeOptions {
+  /** Providers to use instead of those named by the configuration. */
+  readonly providers?: MailProvider[];
+  readonly breaker?: CircuitBreaker;
+  readonly listeners?: readonly DeliveryListener[];
+  readonly heartbeatTtlMs?: number;
+}
+
+export interface WorkerRuntime {
+  readonly workerId: string;
+  readonly worker: Worker<DeliveryJob, void, 'deliver'>;
+  readonly sweeper: Sweeper;
+  readonly breaker: CircuitBreaker;
+  /** Stops taking jobs, lets in-flight sends finish within SHUTDOWN_TIMEOUT_MS, closes providers. */
+  stop(): Promise<void>;
+}
+
+/** Starts the delivery consumer, the sweeper and the heartbeat in this process. */
+export async function startWorkerRuntime(infra: Infrastructure, options: WorkerRuntimeOptions = {}): Promise<WorkerRuntime> {
+  const { config, logger } = infra;
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const providers = options.providers ?? createProviders(config);
+  if (options.providers === undefined && config.providers.length === 1 && config.providers[0] === 'outbox') {
+    logger.warn({ outboxDir: config.outboxDir }, 'no mail provider configured: messages are written as .eml files to the outbox');
+  }
+  const breaker = options.breaker ?? new CircuitBreaker();
+  const chain = new ProviderChain(providers, breaker);
+  const delivery = new DeliveryService(new DeliveryRepository(infra.db), chain, config, logger, options.listeners);
+  const connection = createRedis(config.redisUrl);
+  // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.
+  const lockDuration = Math.min(30000, config.sweeper.leaseMs);
+  const worker = new Worker<DeliveryJob, void, 'deliver'>(QUEUE_NAMES.deliveries, createDeliveryProcessor(delivery), {
+    connection,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    lockDuration,
+    stalledInterval: lockDuration,
+    maxStalledCount: 10,
+    settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(config, attemptsMade) },
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  const sweeper = new Sweeper(infra.db, infra.queue, config);
+  sweeper.on('error', (error) => logger.error({ err: error }, 'sweeper error'));
+  sweeper.on('swept', (report: { requeued: number; reclaimed: number }) => {
+    if (report.requeued + report.reclaimed > 0) logger.info(report, 'sweeper re-enqueued messages');
+  });
+  sweeper.start();
+  const heartbeat = new Heartbeat(infra.redis, config.queuePrefix, workerId, options.heartbeatTtlMs);
+  heartbeat.on('error', (error) => logger.warn({ err: error }, 'heartbeat failed'));
+  await worker.waitUntilReady();
+  await heartbeat.start();
+  logger.info({ workerId, concurrency: config.workerConcurrency, providers: providers.map((p) => p.name) }, 'worker started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await heartbeat.stop();
+      await sweeper.stop();
+      const closed = worker.close();
+      const timedOut = await Promise.race([
+        closed.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
+      ]);
+      if (timedOut) {
+        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight sends did not finish in time; their leases will expire and the sweeper will retry them');
+        await worker.close(true);
+      }
+      await chain.close();
+      connection.disconnect();
+      logger.info({ workerId }, 'worker stopped');
+    })();
+    return stopping;
+  };
+  return { workerId, worker, sweeper, breaker, stop };
+}
