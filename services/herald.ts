@@ -9,6 +9,8 @@ import { docsRoutes } from './docs/routes';
 import { healthRoutes } from './health/routes';
 import { HealthService } from './health/service';
 import { MessageEnqueuer } from './messages/enqueuer';
+import { MessageLifecycleService } from './messages/lifecycle-service';
+import { lifecycleRoutes } from './messages/routes';
 import { NotificationRepository } from './notifications/repository';
 import { notificationRoutes } from './notifications/routes';
 import { NotificationService } from './notifications/service';
@@ -58,6 +60,7 @@ export interface Services {
   readonly notifications: NotificationService;
   readonly health: HealthService;
   readonly enqueuer: MessageEnqueuer;
+  readonly lifecycle: MessageLifecycleService;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -71,6 +74,7 @@ export function createServices(infra: Infrastructure): Services {
     notifications: new NotificationService(new NotificationRepository(db), enqueuer),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
+    lifecycle: new MessageLifecycleService(db, infra.queue, enqueuer),
   };
 }
 
@@ -86,6 +90,7 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(docsRoutes());
   app.use(contactRoutes(services.contact, services.authenticator));
   app.use(notificationRoutes(services.notifications, services.authenticator));
+  app.use(lifecycleRoutes(services.lifecycle, services.authenticator));
   app.use(notFoundHandler());
   app.use(errorHandler(infra.logger));
   return app;
