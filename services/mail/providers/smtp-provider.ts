@@ -22,6 +22,10 @@ const MESSAGE_COMMANDS = /^(MAIL|RCPT|DATA)\b/i;
 export function classifySmtpError(err: NodemailerError): FailureKind {
   const reply = err.responseCode;
   if ((reply !== undefined && AUTH_REPLY_CODES.has(reply)) || AUTH_ERROR_CODES.has(err.code ?? '')) return 'misconfigured';
+  // With several recipients refused, err.responseCode is only the last reply. If any refusal
+  // was temporary, a retry can still reach that recipient.
+  const someRefusalTemporary = (err.rejectedErrors ?? []).some((refusal) => refusal.permanent === false);
+  if (someRefusalTemporary) return 'transient';
   if (reply === undefined || reply < 500 || reply === 503) return 'transient';
   // A 5xx on MAIL/RCPT/DATA rejects this message; nodemailer reports "all recipients rejected"
   // as EENVELOPE without a command. A 5xx anywhere else (EHLO, greeting) is the server's setup.

@@ -1,0 +1,121 @@
+import { EventEmitter, once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerError } from 'smtp-server';
+
+export interface SinkEnvelope {
+  readonly mailFrom: string | undefined;
+  readonly rcptTo: readonly string[];
+}
+
+export interface SinkMessage {
+  readonly envelope: SinkEnvelope;
+  readonly parsed: ParsedMail;
+  readonly raw: string;
+  /** The user the client authenticated as, when it did. */
+  readonly user: string | undefined;
+}
+
+export interface SmtpSinkOptions {
+  /** When set, clients must log in with exactly these credentials; anything else gets 535. */
+  readonly credentials?: { readonly user: string; readonly pass: string };
+}
+
+export interface SmtpSink {
+  /** smtp://127.0.0.1:PORT, with the credentials in it when the sink requires them. */
+  readonly url: string;
+  readonly messages: readonly SinkMessage[];
+  /** Resolves once `count` messages arrived; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs?: number): Promise<readonly SinkMessage[]>;
+  /** Rejects the next `count` RCPT TO commands with 550 (permanent) or 451 (transient). */
+  rejectNextRecipients(count: number, code: 550 | 451): void;
+  close(): Promise<void>;
+}
+
+function replyError(code: number, message: string): SMTPServerError {
+  const err: SMTPServerError = new Error(message);
+  err.responseCode = code;
+  return err;
+}
+
+/** A real SMTP server on 127.0.0.1 that stores and parses what it receives. */
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
+  const messages: SinkMessage[] = [];
+  const arrivals = new EventEmitter();
+  const rejections: (550 | 451)[] = [];
+  const { credentials } = options;
+
+  const server = new SMTPServer({
+    secure: false,
+    disabledCommands: credentials === undefined ? ['STARTTLS', 'AUTH'] : ['STARTTLS'],
+    authOptional: credentials === undefined,
+    allowInsecureAuth: true,
+    logger: false,
+    // Lets close() finish promptly when a client keeps a pooled connection open.
+    closeTimeout: 100,
+    onAuth(auth, _session, callback) {
+      const valid = auth.username === credentials?.user && auth.password === credentials?.pass;
+      if (!valid) return callback(replyError(535, 'Authentication credentials invalid'));
+      callback(null, { user: auth.username });
+    },
+    onRcptTo(_address, _session, callback) {
+      const code = rejections.shift();
+      if (code === 550) return callback(replyError(550, '5.1.1 Mailbox does not exist'));
+      if (code === 451) return callback(replyError(451, '4.3.0 Try again later'));
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        simpleParser(raw).then(
+          (parsed) => {
+            const { mailFrom, rcptTo } = session.envelope;
+            messages.push({
+              envelope: { mailFrom: mailFrom === false ? undefined : mailFrom.address, rcptTo: rcptTo.map((rcpt) => rcpt.address) },
+              parsed,
+              raw,
+              user: typeof session.user === 'string' ? session.user : undefined,
+            });
+            arrivals.emit('message');
+            callback();
+          },
+          (err: Error) => callback(err),
+        );
+      });
+    },
+  });
+
+  server.listen(0, '127.0.0.1');
+  await once(server.server, 'listening');
+  const { port } = server.server.address() as AddressInfo;
+  const auth = credentials === undefined ? '' : `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.pass)}@`;
+
+  return {
+    url: `smtp://${auth}127.0.0.1:${port}`,
+    messages,
+    waitFor(count, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (messages.length < count) return;
+          clearTimeout(timer);
+          arrivals.off('message', check);
+          resolve(messages);
+        };
+        const timer = setTimeout(() => {
+          arrivals.off('message', check);
+          reject(new Error(`SMTP sink: ${messages.length} of ${count} messages after ${timeoutMs} ms`));
+        }, timeoutMs);
+        arrivals.on('message', check);
+        check();
+      });
+    },
+    rejectNextRecipients(count, code) {
+      for (let i = 0; i < count; i += 1) rejections.push(code);
+    },
+    close() {
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
