@@ -66,7 +66,7 @@ export interface Services {
 export function createServices(infra: Infrastructure): Services {
   const { config, db, logger } = infra;
   const apiKeys = new ApiKeyRepository(db);
-  const enqueuer = new MessageEnqueuer(infra.queue, db, config, logger);
+  const enqueuer = new MessageEnqueuer(infra.queue, db, config, logger, () => infra.redis.status === 'ready');
   return {
     apiKeys,
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey }),

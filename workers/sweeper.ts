@@ -68,19 +68,21 @@ export class Sweeper extends EventEmitter {
       let reclaimed = 0;
       for (const kind of ['contact', 'notification'] as const) {
         const table = sql.table(tableOf(kind));
+        // Contact messages are never scheduled or prioritised; give them the same shape.
+        const columns = kind === 'notification' ? sql`id, send_at, priority` : sql`id, null::timestamptz as send_at, null::int as priority`;
         const expired = await sql<StuckRow>`
           update ${table} set status = 'queued', lease_until = null, updated_at = now()
            where id in (select id from ${table} where status = 'sending' and lease_until < now() limit ${BATCH})
-          returning id, send_at, ${kind === 'notification' ? sql`priority` : sql`null::int as priority`}`.execute(trx);
+          returning ${columns}`.execute(trx);
         reclaimed += await this.requeue(kind, expired.rows);
         const graceCutoff = new Date(Date.now() - this.config.sweeper.graceMs);
         const pending = await sql<StuckRow>`
-          update ${table} set status = case when send_at > now() then 'scheduled' else 'queued' end, updated_at = now()
+          update ${table} set status = ${kind === 'notification' ? sql`case when send_at > now() then 'scheduled' else 'queued' end` : sql`'queued'`}, updated_at = now()
            where id in (select id from ${table} where status = 'pending' and updated_at < ${graceCutoff} limit ${BATCH})
-          returning id, send_at, ${kind === 'notification' ? sql`priority` : sql`null::int as priority`}`.execute(trx);
+          returning ${columns}`.execute(trx);
         requeued += await this.requeue(kind, pending.rows);
         const waiting = await sql<StuckRow>`
-          select id, send_at, ${kind === 'notification' ? sql`priority` : sql`null::int as priority`} from ${table}
+          select ${columns} from ${table}
            where status in ('queued', 'scheduled') and updated_at < ${graceCutoff}
            order by updated_at limit ${BATCH}`.execute(trx);
         requeued += await this.requeue(kind, waiting.rows);

@@ -21,11 +21,17 @@ export class MessageEnqueuer {
     private readonly db: Db,
     private readonly config: Pick<Config, 'retry'>,
     private readonly logger: Logger,
+    /** Whether the producer's Redis connection is up; when it is not, skip straight to `pending`. */
+    private readonly isQueueReachable: () => boolean = () => true,
   ) {}
 
   /** Returns false when the jobs could not be added (the rows are then `pending`). */
   async enqueue(requests: readonly EnqueueRequest[]): Promise<boolean> {
     if (requests.length === 0) return true;
+    if (!this.isQueueReachable()) {
+      await this.markPending(requests);
+      return false;
+    }
     try {
       await withTimeout(enqueueDeliveries(this.queue, this.config, requests), ENQUEUE_TIMEOUT_MS);
       return true;

@@ -78,7 +78,7 @@ describe('delivery through SMTP', () => {
       .expect(202);
     await waitForStatus('notifications', res.body.id, 'sent');
     const [mail] = (await sink.waitFor(before + 1)).slice(before);
-    expect(mail?.envelope.rcptTo.sort()).toEqual(['a@example.com', 'b@example.com']);
+    expect([...(mail?.envelope.rcptTo ?? [])].sort()).toEqual(['a@example.com', 'b@example.com']);
     expect(mail?.parsed.text?.trim()).toBe('plain');
     expect(mail?.parsed.html).toContain('<p>rich</p>');
     expect(mail?.parsed.messageId).toBe(`<${res.body.id}@mail.herald.test>`);
