@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { forbidden } from '../platform/errors';
+import { forbidden, Problem } from '../platform/errors';
 import type { Authenticator } from './authenticator';
 import { type Principal, type Scope, hasScope, PUBLIC_PRINCIPAL } from './scopes';
 
@@ -8,8 +8,12 @@ type WithPrincipal = Request & { [PRINCIPAL]?: Principal };
 
 /** Requires a bearer credential holding `scope`; 401 without one, 403 without the scope. */
 export function requireScope(authenticator: Authenticator, scope: Scope): RequestHandler {
-  return async (req, _res, next) => {
-    const principal = await authenticator.authenticate(req.header('authorization'));
+  return async (req, res, next) => {
+    const principal = await authenticator.authenticate(req.header('authorization')).catch((error: unknown) => {
+      // RFC 9110 requires a 401 to name the scheme the client should use.
+      if (error instanceof Problem && error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="herald"');
+      throw error;
+    });
     if (!hasScope(principal, scope)) throw forbidden(scope);
     (req as WithPrincipal)[PRINCIPAL] = principal;
     next();
