@@ -29,6 +29,16 @@ export interface SmtpSink {
   waitFor(count: number, timeoutMs?: number): Promise<readonly SinkMessage[]>;
   /** Rejects the next `count` RCPT TO commands with 550 (permanent) or 451 (transient). */
   rejectNextRecipients(count: number, code: 550 | 451): void;
+  /**
+   * Holds the next `count` messages after their data arrived, without answering the
+   * DATA command, so a client stays in the middle of a send until `release()`.
+   * Held messages are recorded only when released.
+   */
+  holdNext(count: number): void;
+  /** Resolves once `count` messages are being held. */
+  waitForHeld(count: number, timeoutMs?: number): Promise<void>;
+  /** Answers every held message (250) and records it. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +53,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const messages: SinkMessage[] = [];
   const arrivals = new EventEmitter();
   const rejections: (550 | 451)[] = [];
+  let toHold = 0;
+  const held: (() => void)[] = [];
   const { credentials } = options;
 
   const server = new SMTPServer({
@@ -69,20 +81,28 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
-        simpleParser(raw).then(
-          (parsed) => {
-            const { mailFrom, rcptTo } = session.envelope;
-            messages.push({
-              envelope: { mailFrom: mailFrom === false ? undefined : mailFrom.address, rcptTo: rcptTo.map((rcpt) => rcpt.address) },
-              parsed,
-              raw,
-              user: typeof session.user === 'string' ? session.user : undefined,
-            });
-            arrivals.emit('message');
-            callback();
-          },
-          (err: Error) => callback(err),
-        );
+        const accept = () =>
+          simpleParser(raw).then(
+            (parsed) => {
+              const { mailFrom, rcptTo } = session.envelope;
+              messages.push({
+                envelope: { mailFrom: mailFrom === false ? undefined : mailFrom.address, rcptTo: rcptTo.map((rcpt) => rcpt.address) },
+                parsed,
+                raw,
+                user: typeof session.user === 'string' ? session.user : undefined,
+              });
+              arrivals.emit('message');
+              callback();
+            },
+            (err: Error) => callback(err),
+          );
+        if (toHold > 0) {
+          toHold -= 1;
+          held.push(() => void accept());
+          arrivals.emit('held');
+          return;
+        }
+        void accept();
       });
     },
   });
@@ -110,6 +130,28 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         arrivals.on('message', check);
         check();
       });
+    },
+    holdNext(count) {
+      toHold += count;
+    },
+    waitForHeld(count, timeoutMs = 10000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (held.length < count) return;
+          clearTimeout(timer);
+          arrivals.off('held', check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          arrivals.off('held', check);
+          reject(new Error(`SMTP sink: ${held.length} of ${count} messages held after ${timeoutMs} ms`));
+        }, timeoutMs);
+        arrivals.on('held', check);
+        check();
+      });
+    },
+    release() {
+      for (const answer of held.splice(0)) answer();
     },
     rejectNextRecipients(count, code) {
       for (let i = 0; i < count; i += 1) rejections.push(code);

@@ -1,0 +1,108 @@
+import request from 'supertest';
+import { freePort, type HeraldProcess, spawnHerald } from '../support/herald-process';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { waitUntil } from '../support/wait';
+
+const admin = `Bearer ${ADMIN_KEY}`;
+let sink: SmtpSink;
+let t: TestApp;
+const processes: HeraldProcess[] = [];
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  t = await startTestApp({ MAIL_PROVIDERS: 'smtp', SMTP_URL: sink.url });
+});
+
+afterEach(async () => {
+  for (const p of processes.splice(0)) {
+    p.kill('SIGKILL');
+    await p.exited;
+  }
+});
+
+afterAll(async () => {
+  await t.close();
+  await sink.close();
+});
+
+async function startWorker(): Promise<HeraldProcess> {
+  const worker = spawnHerald(['serve', '--role', 'worker'], {
+    DATABASE_URL: t.config.databaseUrl,
+    REDIS_URL: t.config.redisUrl,
+    QUEUE_PREFIX: t.config.queuePrefix,
+    MAIL_PROVIDERS: 'smtp',
+    SMTP_URL: sink.url,
+    LEASE_MS: '2000',
+    SWEEPER_INTERVAL_MS: '250',
+    SWEEPER_GRACE_MS: '1000',
+    WORKER_CONCURRENCY: '10',
+    WORKER_HTTP_PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+  });
+  processes.push(worker);
+  await worker.waitForLine(/"msg":"worker started"/, 30000);
+  return worker;
+}
+
+async function notify(to: string): Promise<string> {
+  const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to, subject: 'Crash test', text: 'hi' }).expect(202);
+  return res.body.id as string;
+}
+
+const statusOf = async (id: string) =>
+  (await t.database.db.selectFrom('notifications').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+
+describe('crash safety with real worker processes', () => {
+  it('delivers a message whose worker was killed with SIGKILL in the middle of the send', async () => {
+    const doomed = await startWorker();
+    sink.holdNext(1);
+    const id = await notify('crash@example.com');
+    await sink.waitForHeld(1);
+    expect(await statusOf(id)).toBe('sending');
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    sink.release();
+
+    await startWorker();
+    await waitUntil(async () => (await statusOf(id)) === 'sent', { timeoutMs: 30000, what: 'the orphaned message to be sent' });
+    const copies = sink.messages.filter((m) => m.parsed.messageId === `<${id}@herald.localhost>`);
+    // At-least-once: the first copy may have reached the peer before the crash; every copy has the same Message-ID.
+    expect(copies.length).toBeGreaterThanOrEqual(1);
+    expect(copies.length).toBeLessThanOrEqual(2);
+  });
+
+  it('delivers 500 messages exactly once with two worker processes', async () => {
+    await Promise.all([startWorker(), startWorker()]);
+    const before = sink.messages.length;
+    const items = Array.from({ length: 500 }, (_, i) => ({ idempotency_key: `two-workers-${i}`, to: `r${i}@example.com`, subject: `Message ${i}`, text: 'hi' }));
+    const res = await request(t.app).post('/api/notify/batch').set('Authorization', admin).send({ items }).expect(202);
+    expect(res.body.accepted).toBe(500);
+    const ids = new Set<string>(res.body.results.map((r: { id: string }) => r.id));
+    await sink.waitFor(before + 500, 60000);
+    await waitUntil(
+      async () => {
+        const row = await t.database.db.selectFrom('notifications').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'sent').where('id', 'in', [...ids]).executeTakeFirstOrThrow();
+        return row.n === 500;
+      },
+      { timeoutMs: 30000, what: '500 rows sent' },
+    );
+    const received = sink.messages.slice(before).map((m) => m.parsed.messageId?.slice(1).split('@')[0]);
+    expect(received).toHaveLength(500);
+    expect(new Set(received)).toEqual(ids);
+  });
+
+  it('finishes an in-flight send on SIGTERM and exits 0', async () => {
+    const worker = await startWorker();
+    sink.holdNext(1);
+    const before = sink.messages.length;
+    const id = await notify('graceful@example.com');
+    await sink.waitForHeld(1);
+    worker.kill('SIGTERM');
+    await worker.waitForLine(/"msg":"shutting down"/);
+    sink.release();
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(await statusOf(id)).toBe('sent');
+    expect(sink.messages.slice(before).map((m) => m.parsed.messageId)).toEqual([`<${id}@herald.localhost>`]);
+  });
+});

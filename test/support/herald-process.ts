@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface HeraldProcess {
+  readonly child: ChildProcess;
+  /** Every line the process printed, stdout and stderr. */
+  readonly lines: string[];
+  /** Resolves with the first line matching `pattern`; rejects on exit or deadline. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (or signal) once the process ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Runs the real `herald` CLI from the TypeScript sources in a child process. */
+export function spawnHerald(args: string[], env: Record<string, string>): HeraldProcess {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'services', 'main.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  return {
+    child,
+    lines,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    waitForLine(pattern, timeoutMs = 20000) {
+      return new Promise((resolve, reject) => {
+        const done = (error?: Error, line?: string) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          if (error !== undefined) reject(error);
+          else resolve(line ?? '');
+        };
+        const check = () => {
+          const line = lines.find((l) => pattern.test(l));
+          if (line !== undefined) done(undefined, line);
+        };
+        const timer = setTimeout(() => done(new Error(`no line matching ${pattern} after ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`)), timeoutMs);
+        listeners.add(check);
+        void exited.then(({ code, signal }) => done(new Error(`process exited (${code ?? signal}) before ${pattern}:\n${lines.slice(-20).join('\n')}`)));
+        check();
+      });
+    },
+  };
+}
+
+/** A TCP port free at the time of asking. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
