@@ -4,36 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Installs node_modules when missing or older than package.json / package-lock.json.
-ensure_deps() {
-  local stamp=node_modules/.herald-lock.sha256 want=""
-  if [[ -f package-lock.json ]]; then
-    want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
-    if [[ -f node_modules/.package-lock.json ]]; then
-      if [[ -f $stamp ]]; then
-        [[ $(<"$stamp") == "$want" ]] && return 0
-      elif [[ ! package-lock.json -nt node_modules/.package-lock.json && ! package.json -nt node_modules/.package-lock.json ]]; then
-        return 0
-      fi
-    fi
-    echo "test: installing dependencies (npm ci)" >&2
-    local log
-    log=$(mktemp)
-    if ! npm ci --no-audit --no-fund --loglevel=error 2>"$log"; then
-      grep -v '^npm warn' "$log" | head -n 6 >&2
-      echo "test: npm ci failed (package-lock.json out of sync with package.json?); trying npm install --no-save" >&2
-      npm install --no-save --no-audit --no-fund --loglevel=error
-    fi
-    rm -f "$log"
-    echo "$want" >"$stamp"
-  else
-    if [[ -f node_modules/.package-lock.json && ! package.json -nt node_modules/.package-lock.json ]]; then
-      return 0
-    fi
-    echo "test: installing dependencies (npm install)" >&2
-    npm install --no-audit --no-fund --loglevel=error
-  fi
-}
+# shellcheck source=scripts/ensure-deps.sh
+source scripts/ensure-deps.sh
 
 ensure_deps
 bash scripts/services.sh
