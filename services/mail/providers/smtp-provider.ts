@@ -53,6 +53,9 @@ export class SmtpProvider implements MailProvider {
       greetingTimeout: connectTimeout,
       socketTimeout: options.socketTimeoutMs ?? 60_000,
     });
+    // An 'error' event with no listener would crash the worker; every failure that matters also
+    // rejects the sendMail call it belongs to, where it is classified and recorded.
+    this.#transport.on('error', () => undefined);
     // Query parameters of SMTP_URL override the options above, and nodemailer copies the
     // transport's flags onto every message. Forcing them back at compile time keeps the sandbox
     // on whatever the URL says.
