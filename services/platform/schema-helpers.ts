@@ -10,9 +10,9 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 /** A mailbox address, normalised (punycode domain); rejects anything outside RFC 5321 limits. */
 export const emailAddress = z
   .string()
-  .trim()
   .transform((value, ctx) => {
-    const check = checkEmailAddress(value);
+    // Trim spaces and tabs only: a trailing CR or LF is header injection, not padding.
+    const check = checkEmailAddress(value.replace(/^[ \t]+|[ \t]+$/g, ''));
     if (!check.ok) {
       ctx.addIssue({ code: 'custom', message: `invalid email address: ${check.reason}` });
       return z.NEVER;
@@ -36,12 +36,34 @@ export const bodyText = (max: number) =>
     .max(max)
     .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A failed union says only "Invalid input"; report the alternative that matched the
+ * input's type instead (the list, for a list of addresses), with its own paths.
+ */
+function unionBranch(issue: Issue): Issue[] | undefined {
+  if (issue.code !== 'invalid_union') return undefined;
+  const branch = issue.errors.find((errors) => !errors.every((e) => e.code === 'invalid_type' && e.path.length === 0));
+  return branch?.map((e) => ({ ...e, path: [...issue.path, ...e.path] }));
+}
+
+function fieldErrorsOf(issue: Issue, prefix: string): FieldError[] {
+  const branch = unionBranch(issue);
+  if (branch !== undefined) return branch.flatMap((inner) => fieldErrorsOf(inner, prefix));
+  const field = (...path: PropertyKey[]) => [prefix, ...path.map(String)].filter((part) => part !== '').join('.') || '(body)';
+  // Name each unknown key as the offending field rather than the object that holds it.
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: field(...issue.path, key), message: 'is not a known field' }));
+  if (issue.code === 'invalid_union') {
+    const expected = issue.errors.flat().flatMap((e) => (e.code === 'invalid_type' ? [e.expected] : []));
+    if (expected.length > 0) return [{ field: field(...issue.path), message: `Invalid input: expected ${expected.join(' or ')}` }];
+  }
+  return [{ field: field(...issue.path), message: issue.message }];
+}
+
 /** Turns zod issues into the `errors` list of a 422 problem. */
 export function toFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
-  return error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter((part) => part !== '').join('.') || '(body)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => fieldErrorsOf(issue, prefix));
 }
 
 /** Parses untrusted input with a schema, throwing a 422 problem that lists every bad field. */
