@@ -21,7 +21,7 @@ interface Item {
 const item = (n: number): Item => ({ idempotency_key: `batch-${n}`, to: `user${n}@example.com`, subject: `Report ${n}`, text: `Body ${n}` });
 
 async function jobIds(): Promise<string[]> {
-  const jobs = await t.infra.queue.getJobs(['waiting', 'prioritized', 'delayed', 'paused']);
+  const jobs = await t.infra.queue.getJobs(['waiting', 'prioritized', 'delayed']);
   return jobs.map((job) => job.id ?? '');
 }
 
