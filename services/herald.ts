@@ -20,6 +20,8 @@ import { accessLog, errorHandler, notFoundHandler, requestId } from './platform/
 import type { Logger } from './platform/logger';
 import { createDeliveryQueue, type DeliveryQueue } from './platform/queue';
 import { createRedis, type Redis } from './platform/redis';
+import { securityHeaders } from './platform/security-headers';
+import { createRateLimits } from './rate-limits';
 
 /** The long-lived connections one Herald process holds. */
 export interface Infrastructure {
@@ -86,10 +88,18 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.set('query parser', 'simple');
   app.use(requestId());
   app.use(accessLog(infra.logger));
+  app.use(securityHeaders());
+  const limits = createRateLimits(infra.redis, infra.logger, infra.config);
   app.use(healthRoutes(services.health));
   app.use(docsRoutes());
-  app.use(contactRoutes(services.contact, services.authenticator));
-  app.use(notificationRoutes(services.notifications, services.authenticator));
+  app.use(
+    contactRoutes(services.contact, services.authenticator, {
+      rateLimit: limits.contact,
+      allowedOrigins: infra.config.contactAllowedOrigins,
+      redirectAllowlist: infra.config.contactRedirectAllowlist,
+    }),
+  );
+  app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
   app.use(lifecycleRoutes(services.lifecycle, services.authenticator));
   app.use(notFoundHandler());
   app.use(errorHandler(infra.logger));

@@ -6,6 +6,10 @@ export const contactRequestSchema = z.object({
   name: headerText(1, 200),
   email: emailAddress,
   message: bodyText(10000).pipe(z.string().trim().min(1, 'must not be empty')),
+  /** Honeypot: hidden from people, so it stays empty; any value at all marks a bot. */
+  website: z.unknown().optional(),
+  /** Where an HTML form post is sent afterwards, when CONTACT_REDIRECT_ALLOWLIST allows it. */
+  redirect: z.string().max(2048).optional(),
 });
 export type ContactRequest = z.infer<typeof contactRequestSchema>;
 

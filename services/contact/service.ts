@@ -22,6 +22,12 @@ export interface AcceptResult {
   readonly replayed: boolean;
 }
 
+/** A filled honeypot: anything but an absent, null or blank value. */
+export function isHoneypotFilled(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  return typeof value !== 'string' || value.trim() !== '';
+}
+
 export function toContactView(row: ContactMessageRow): ContactView {
   return {
     id: row.id,
@@ -48,6 +54,8 @@ export class ContactService {
 
   async accept(input: ContactRequest, meta: ContactMeta): Promise<AcceptResult> {
     const hash = requestHash(input);
+    // A bot gets the same answer as a person, so it learns nothing; its row is kept, never sent.
+    const isSpam = isHoneypotFilled(input.website);
     const { row, replayed } = await acceptOnce(
       hash,
       () =>
@@ -60,12 +68,14 @@ export class ContactService {
           message: input.message,
           source_ip: meta.sourceIp,
           user_agent: meta.userAgent?.slice(0, 512) ?? null,
-          status: 'queued',
+          status: isSpam ? 'suppressed' : 'queued',
+          suppression_reason: isSpam ? 'honeypot' : null,
         }),
       () => this.repository.findByKey(CONTACT_CLIENT_ID, meta.idempotencyKey),
     );
     // A replay of a row the queue never took gets another chance; the job id makes this safe.
-    if (!replayed || row.status === 'pending') await this.enqueuer.enqueue([{ id: row.id, kind: 'contact' }]);
+    const needsJob = row.status !== 'suppressed' && (!replayed || row.status === 'pending');
+    if (needsJob) await this.enqueuer.enqueue([{ id: row.id, kind: 'contact' }]);
     return { body: { id: row.id, status: 'queued', message: THANKS }, replayed };
   }
 

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import type { Authenticator } from '../auth/authenticator';
 import { principalOf, requireScope } from '../auth/middleware';
 import { jsonBody, requireContentType, route } from '../platform/http';
@@ -9,12 +9,20 @@ import { uuidParam } from '../messages/params';
 import { batchItemSchema, batchRequestSchema, notifyRequestSchema } from './schema';
 import type { NotificationService } from './service';
 
+export interface NotificationRouteOptions {
+  /** Per-client limit on POST /api/notify, after authentication. */
+  readonly rateLimit: RequestHandler;
+  /** The same budget for the batch, one hit per item, after the body is parsed. */
+  readonly batchRateLimit: RequestHandler;
+}
+
 /** Internal services send with `notify:send` and read with `messages:read`. */
-export function notificationRoutes(service: NotificationService, authenticator: Authenticator): Router {
+export function notificationRoutes(service: NotificationService, authenticator: Authenticator, options: NotificationRouteOptions): Router {
   const router = Router();
   route(router, '/api/notify', {
     post: [
       requireScope(authenticator, 'notify:send'),
+      options.rateLimit,
       requireContentType(),
       jsonBody('1mb'),
       async (req, res) => {
@@ -38,6 +46,7 @@ export function notificationRoutes(service: NotificationService, authenticator: 
       requireScope(authenticator, 'notify:send'),
       requireContentType(),
       jsonBody('10mb'),
+      options.batchRateLimit,
       async (req, res) => {
         const envelope = parseOrThrow(batchRequestSchema, req.body);
         const items = envelope.items.map((item, index) => {

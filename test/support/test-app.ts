@@ -33,6 +33,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     HERALD_ADMIN_KEY: ADMIN_KEY,
     JWT_SECRET,
     LOG_LEVEL: 'silent',
+    // Suites post many messages from 127.0.0.1; tests of the limits set their own.
+    CONTACT_RATE_LIMIT: '100000',
+    NOTIFY_RATE_LIMIT: '1000000',
     ...env,
   });
   const logger = createLogger({ level: config.logLevel, role: 'test' });

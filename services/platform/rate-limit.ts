@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { type AugmentedRequest, type IncrementResponse, type Logger as LimiterLogger, rateLimit } from 'express-rate-limit';
+import { RedisStore, type RedisReply, type SendCommandFn } from 'rate-limit-redis';
+import { Problem } from './errors';
+import { sendProblem } from './http';
+import type { Logger } from './logger';
+import type { Redis } from './redis';
+
+/** A Redis command that has not answered by then lets the request through rather than hold it. */
+const STORE_TIMEOUT_MS = 500;
+/** A store outage is logged at most this often per limiter, not once per request. */
+const WARN_EVERY_MS = 10_000;
+
+// Same window semantics as rate-limit-redis's own script, so one counter can take both.
+const INCREMENT_BY = `
+local ttl = redis.call("PTTL", KEYS[1])
+if ttl <= 0 then
+  redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[1])
+  return { tonumber(ARGV[2]), tonumber(ARGV[1]) }
+end
+return { redis.call("INCRBY", KEYS[1], ARGV[2]), ttl }`;
+// Gives back what a rejected request took, unless its window already ended (no key without a TTL).
+const REFUND = `
+if redis.call("PTTL", KEYS[1]) > 0 then redis.call("DECRBY", KEYS[1], ARGV[1]) end
+return 0`;
+
+export interface RateLimitPolicy {
+  /** Names the policy in the RateLimit headers and the Redis keys (`contact`, `notify`). */
+  readonly name: string;
+  /** Requests (or items) allowed per window for one key. */
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Keys live under this prefix (the configured QUEUE_PREFIX) so every replica shares them. */
+  readonly prefix: string;
+  /** Who is counted: the client IP, an API key id. */
+  readonly key: (req: Request) => string;
+}
+
+/**
+ * Fixed-window rate limits kept in Redis, shared by every API replica: express-rate-limit
+ * with rate-limit-redis on the process's own ioredis connection.
+ *
+ * A request can cost more than one hit (a batch counts its items). Rejected requests are
+ * refunded, so hammering a closed window does not push the reopening further out. When
+ * Redis cannot answer the limiter fails open: accepting messages must outlive a Redis
+ * outage (DESIGN section 4), so the request goes through and a warning is logged.
+ */
+export class RedisRateLimiter {
+  private readonly sendCommand: SendCommandFn;
+  private readonly limiterLogger: LimiterLogger;
+
+  constructor(
+    redis: Redis,
+    logger: Logger,
+    private readonly policy: RateLimitPolicy,
+  ) {
+    this.sendCommand = redisCommandSender(redis);
+    this.limiterLogger = throttledLogger(logger, policy.name);
+  }
+
+  /** The middleware; `cost` says how many hits a request takes (default one). */
+  middleware(cost: (req: Request) => number = () => 1): RequestHandler {
+    const { name, limit, windowMs } = this.policy;
+    // Each express-rate-limit instance needs a store of its own; the counters are in Redis.
+    const store = new CostedRedisStore({ sendCommand: this.sendCommand, prefix: `${this.policy.prefix}:rate-limit:${name}:` });
+    return rateLimit({
+      windowMs,
+      limit,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      identifier: name,
+      store,
+      passOnStoreError: true,
+      logger: this.limiterLogger,
+      keyGenerator: (req) => encodeEntry(this.policy.key(req), cost(req)),
+      handler: (req, res) => {
+        const entry = (req as AugmentedRequest).rateLimit?.key;
+        // The refund is best effort and need not hold up the answer.
+        if (entry !== undefined) void store.decrement(entry).catch(() => undefined);
+        const retryAfter = res.getHeader('Retry-After');
+        sendProblem(
+          res,
+          new Problem(429, 'Too Many Requests', `The ${name} limit of ${limit} per ${windowMs / 1000} s is used up; retry after ${String(retryAfter)} s.`, {
+            limit,
+            window_seconds: windowMs / 1000,
+          }),
+          req,
+        );
+      },
+    });
+  }
+}
+
+/** The limiter key for a client IP: IPv6 clients are grouped by /56, as one subscriber usually holds one. */
+export { ipKeyGenerator as clientIpKey } from 'express-rate-limit';
+
+// express-rate-limit hands the store only a key, so the cost rides along in it.
+function encodeEntry(key: string, cost: number): string {
+  return `${key}|${Math.max(1, Math.floor(cost))}`;
+}
+
+function decodeEntry(entry: string): { key: string; cost: number } {
+  const bar = entry.lastIndexOf('|');
+  return { key: entry.slice(0, bar), cost: Number(entry.slice(bar + 1)) };
+}
+
+class CostedRedisStore extends RedisStore {
+  override async increment(entry: string): Promise<IncrementResponse> {
+    const { key, cost } = decodeEntry(entry);
+    if (cost === 1) return super.increment(key);
+    const reply = await this.sendCommand({
+      key: this.prefixKey(key),
+      isReadOnly: false,
+      command: ['EVAL', INCREMENT_BY, '1', this.prefixKey(key), String(this.windowMs), String(cost)],
+    });
+    if (!Array.isArray(reply) || reply.length !== 2) throw new TypeError('unexpected reply from the rate limit script');
+    return { totalHits: Number(reply[0]), resetTime: new Date(Date.now() + Number(reply[1])) };
+  }
+
+  override async decrement(entry: string): Promise<void> {
+    const { key, cost } = decodeEntry(entry);
+    await this.sendCommand({ key: this.prefixKey(key), isReadOnly: false, command: ['EVAL', REFUND, '1', this.prefixKey(key), String(cost)] });
+  }
+
+  override async resetKey(entry: string): Promise<void> {
+    await super.resetKey(decodeEntry(entry).key);
+  }
+}
+
+/**
+ * rate-limit-redis's raw command function over ioredis. Scripts are hashed here rather than
+ * loaded at startup, when the fail-fast connection may not be up yet; a script Redis has not
+ * seen (a restart, a fresh replica) is sent once with EVAL.
+ */
+function redisCommandSender(redis: Redis): SendCommandFn {
+  const scripts = new Map<string, string>();
+  const ready = readiness(redis);
+  const call = async (command: string, args: string[]): Promise<RedisReply> => {
+    await ready();
+    return withTimeout(redis.call(command, ...args) as Promise<RedisReply>, STORE_TIMEOUT_MS);
+  };
+  return async (command, ...args) => {
+    const upper = command.toUpperCase();
+    if (upper === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD' && args[1] !== undefined) {
+      const sha = createHash('sha1').update(args[1]).digest('hex');
+      scripts.set(sha, args[1]);
+      return sha;
+    }
+    if (upper !== 'EVALSHA') return call(command, args);
+    const [sha = '', ...rest] = args;
+    try {
+      return await call('EVALSHA', args);
+    } catch (error) {
+      const script = scripts.get(sha);
+      const isNoScript = String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT');
+      if (script === undefined || !isNoScript) throw error;
+      return call('EVAL', [script, ...rest]);
+    }
+  };
+}
+
+const CONNECTING = new Set(['wait', 'connecting', 'connect']);
+
+/**
+ * The fail-fast connection refuses commands until it is ready. While a connection attempt is
+ * under way (a fresh process, say) a command waits for it, briefly, instead of letting the
+ * first requests through unlimited; between attempts during an outage it fails at once.
+ */
+function readiness(redis: Redis): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () => {
+    if (!CONNECTING.has(redis.status)) return Promise.resolve();
+    pending ??= new Promise<void>((resolve) => {
+      const settle = () => {
+        clearTimeout(timer);
+        redis.off('ready', settle);
+        redis.off('close', settle);
+        pending = undefined;
+        resolve();
+      };
+      const timer = setTimeout(settle, STORE_TIMEOUT_MS);
+      redis.on('ready', settle);
+      redis.on('close', settle);
+    });
+    return pending;
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`rate limit store did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function throttledLogger(logger: Logger, limiter: string): LimiterLogger {
+  const lastLogged = new Map<string, number>();
+  const log = (error: unknown, message = 'rate limiter error') => {
+    const now = Date.now();
+    if ((lastLogged.get(message) ?? -Infinity) + WARN_EVERY_MS > now) return;
+    lastLogged.set(message, now);
+    logger.warn({ err: error, limiter }, message);
+  };
+  return { warn: log, error: log };
+}

@@ -1,0 +1,43 @@
+import type { Request, RequestHandler } from 'express';
+import { principalOf } from './auth/middleware';
+import { MAX_BATCH_ITEMS } from './notifications/schema';
+import type { Config } from './platform/config';
+import type { Logger } from './platform/logger';
+import { clientIpKey, RedisRateLimiter } from './platform/rate-limit';
+import type { Redis } from './platform/redis';
+
+const MINUTE_MS = 60_000;
+
+/** The rate limit middlewares of the API (DESIGN section 6). */
+export interface RateLimits {
+  /** POST /api/contact, per client IP (X-Forwarded-For only when TRUST_PROXY says so). */
+  readonly contact: RequestHandler;
+  /** POST /api/notify, per API key or JWT subject; after authentication. */
+  readonly notify: RequestHandler;
+  /** POST /api/notify/batch: the same budget as notify, one hit per item; after the body is parsed. */
+  readonly notifyBatch: RequestHandler;
+}
+
+function batchSize(req: Request): number {
+  const items: unknown = (req.body as { items?: unknown } | undefined)?.items;
+  return Array.isArray(items) ? Math.min(Math.max(items.length, 1), MAX_BATCH_ITEMS) : 1;
+}
+
+/** Builds the limiters on the process's fail-fast Redis connection; counters live under QUEUE_PREFIX. */
+export function createRateLimits(redis: Redis, logger: Logger, config: Pick<Config, 'queuePrefix' | 'rateLimits'>): RateLimits {
+  const contact = new RedisRateLimiter(redis, logger, {
+    name: 'contact',
+    limit: config.rateLimits.contactPerMinute,
+    windowMs: MINUTE_MS,
+    prefix: config.queuePrefix,
+    key: (req) => clientIpKey(req.ip ?? 'unknown'),
+  });
+  const notify = new RedisRateLimiter(redis, logger, {
+    name: 'notify',
+    limit: config.rateLimits.notifyPerMinute,
+    windowMs: MINUTE_MS,
+    prefix: config.queuePrefix,
+    key: (req) => principalOf(req).clientId,
+  });
+  return { contact: contact.middleware(), notify: notify.middleware(), notifyBatch: notify.middleware(batchSize) };
+}
