@@ -19,7 +19,19 @@ export const REDACTED_PATHS = [
   'message_body',
 ];
 
-/** Creates the process logger: JSON lines on stdout, tagged with the process role. */
+// An address as it appears anywhere in a log line: local part, @, a dotted domain.
+const ADDRESS = /([\p{L}\p{N}!#$%&'*+/=?^_`{|}~-])[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]*@((?:[\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,})/gu;
+
+/** Masks every address in a finished log line, whatever field or error message it came from. */
+export function maskAddresses(line: string): string {
+  return line.replace(ADDRESS, '$1***@$2');
+}
+
+/**
+ * Creates the process logger: JSON lines on stdout, tagged with the process role. Secrets and
+ * bodies are redacted by path; addresses are masked in the written line, so none reaches the
+ * logs in full even through an error message a provider wrote.
+ */
 export function createLogger(options: { level: string; role: string }, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -27,6 +39,7 @@ export function createLogger(options: { level: string; role: string }, destinati
       base: { role: options.role },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: { streamWrite: maskAddresses },
     },
     destination,
   );
