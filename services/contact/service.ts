@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/scopes';
 import type { ContactMessageRow } from '../platform/database';
 import { notFound } from '../platform/errors';
+import { type AcceptObserver, ignoreAccepted } from '../messages/accept-observer';
 import type { MessageEnqueuer } from '../messages/enqueuer';
 import { acceptOnce, requestHash } from '../messages/idempotency';
 import { type ListQuery, type Page, toPage } from '../messages/pagination';
@@ -20,12 +21,6 @@ export interface ContactMeta {
 export interface AcceptResult {
   readonly body: AcceptedResponse;
   readonly replayed: boolean;
-}
-
-/** A filled honeypot: anything but an absent, null or blank value. */
-export function isHoneypotFilled(value: unknown): boolean {
-  if (value === undefined || value === null) return false;
-  return typeof value !== 'string' || value.trim() !== '';
 }
 
 export function toContactView(row: ContactMessageRow): ContactView {
@@ -50,12 +45,13 @@ export class ContactService {
   constructor(
     private readonly repository: ContactRepository,
     private readonly enqueuer: MessageEnqueuer,
+    private readonly onAccepted: AcceptObserver = ignoreAccepted,
   ) {}
 
   async accept(input: ContactRequest, meta: ContactMeta): Promise<AcceptResult> {
     const hash = requestHash(input);
     // A bot gets the same answer as a person, so it learns nothing; its row is kept, never sent.
-    const isSpam = isHoneypotFilled(input.website);
+    const isSpam = input.website;
     const { row, replayed } = await acceptOnce(
       hash,
       () =>
@@ -76,6 +72,8 @@ export class ContactService {
     // A replay of a row the queue never took gets another chance; the job id makes this safe.
     const needsJob = row.status !== 'suppressed' && (!replayed || row.status === 'pending');
     if (needsJob) await this.enqueuer.enqueue([{ id: row.id, kind: 'contact' }]);
+    // Suppressed rows (the honeypot) are stored but never sent, so they are not counted as accepted.
+    if (!replayed && row.status !== 'suppressed') this.onAccepted('contact', 1);
     return { body: { id: row.id, status: 'queued', message: THANKS }, replayed };
   }
 

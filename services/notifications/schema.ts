@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { bodyText, emailAddress, headerText } from '../platform/schema-helpers';
+import { bodyText, emailAddress, headerText, withinDepth } from '../platform/schema-helpers';
 
 export const MAX_RECIPIENTS = 50;
 export const MAX_METADATA_BYTES = 16 * 1024;
+export const MAX_METADATA_DEPTH = 16;
 export const MAX_BATCH_ITEMS = 1000;
 const PROVIDER_NAMES = ['smtp', 'sendgrid', 'mailgun', 'outbox'] as const;
 
@@ -20,6 +21,8 @@ const notifyFields = {
   metadata: z
     .record(z.string().max(256), z.unknown())
     .default({})
+    // First, and aborting: the checks after it serialise the value, which a deep enough one would overflow.
+    .refine((value) => withinDepth(value, MAX_METADATA_DEPTH), { message: `must nest at most ${MAX_METADATA_DEPTH} levels deep`, abort: true })
     .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
     .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain NUL characters'),
   tags: z.array(headerText(1, 64)).max(20).default([]),

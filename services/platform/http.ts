@@ -23,7 +23,16 @@ export function route(router: Router, path: string, handlers: Partial<Record<Met
 
 /** JSON body parser with a route-specific size limit. */
 export function jsonBody(limit: string): RequestHandler {
-  return express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
+  const parse = express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
+  return (req, res, next) => {
+    // JSON is UTF-8 (RFC 8259). Other charsets only open doors: UTF-7 turns `+ADw-` into `<`.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.header('content-type') ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && req.is(['application/json', 'application/*+json'])) {
+      next(new Problem(415, 'Unsupported Media Type', `Send JSON as UTF-8, not ${charset}.`));
+      return;
+    }
+    parse(req, res, next);
+  };
 }
 
 /** Rejects bodies that are not JSON (or one of `alsoAccept`) with 415. */
@@ -114,6 +123,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         return sendProblem(res, badRequest('The request was aborted.'), req);
       case 'parameters.too.many':
         return sendProblem(res, new Problem(413, 'Content Too Large', 'Too many form fields.'), req);
+    }
+    // The router's own complaint about a path it cannot percent-decode (`/api/contact/%E0%A4%A`).
+    if ((error as { name?: unknown } | null)?.name === 'URIError' && parserError.status === 400) {
+      return sendProblem(res, badRequest('The path is not valid percent-encoded UTF-8.'), req);
     }
     if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500 && parserError.expose === true) {
       return sendProblem(res, new Problem(parserError.status, 'Bad Request', parserError.message ?? 'Bad request.'), req);

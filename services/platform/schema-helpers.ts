@@ -2,10 +2,29 @@ import { z } from 'zod';
 import { checkEmailAddress } from './email-address';
 import { type FieldError, validationFailed } from './errors';
 
-const LINE_BREAK = /[\r\n]/;
-// C0 controls other than tab, and DEL; these never belong in a header-bound value.
+// CR and LF, and the Unicode line breaks (NEL, line and paragraph separators) a mail client may fold on.
+const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
+// C0 controls other than tab, DEL, C1 controls, and the bidirectional overrides and isolates
+// that make a name or subject read differently from what it is; none belongs in a header.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+// Half of a UTF-16 surrogate pair on its own: not a character, and not storable as UTF-8.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** False when a JSON value nests deeper than `max` arrays or objects; iterative, so any depth is safe to ask about. */
+export function withinDepth(value: unknown, max: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth += 1) {
+    if (depth > max) return false;
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (item === null || typeof item !== 'object') continue;
+      for (const child of Object.values(item)) next.push(child);
+    }
+    level = next;
+  }
+  return true;
+}
 
 /** A mailbox address, normalised (punycode domain); rejects anything outside RFC 5321 limits. */
 export const emailAddress = z
@@ -27,14 +46,16 @@ export const headerText = (min: number, max: number) =>
     .min(min)
     .max(max)
     .refine((value) => !LINE_BREAK.test(value), 'must not contain line breaks')
-    .refine((value) => !CONTROL.test(value), 'must not contain control characters');
+    .refine((value) => !CONTROL.test(value), 'must not contain control characters')
+    .refine((value) => !LONE_SURROGATE.test(value), 'must be valid Unicode');
 
 /** Body text: any characters but NUL, which Postgres text cannot store. */
 export const bodyText = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters')
+    .refine((value) => !LONE_SURROGATE.test(value), 'must be valid Unicode');
 
 type Issue = z.core.$ZodIssue;
 
