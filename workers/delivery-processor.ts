@@ -12,6 +12,7 @@ export function createDeliveryProcessor(delivery: DeliveryService) {
       kind: parsed.data.kind,
       attempt: job.attemptsMade + 1,
       maxAttempts: job.opts.attempts ?? 1,
+      jobId: job.id,
     });
     switch (outcome.outcome) {
       case 'sent':

@@ -12,6 +12,8 @@ export interface DeliveryRequest {
   /** 1 for the first try. */
   readonly attempt: number;
   readonly maxAttempts: number;
+  /** The BullMQ job id (the row id by construction), for the logs. */
+  readonly jobId?: string;
 }
 
 export type DeliveryOutcome =
@@ -50,21 +52,25 @@ export class DeliveryService {
     await this.repository.recordAttempts(request.kind, request.id, request.attempt, result.tries);
     for (const listener of this.listeners) listener.onAttempt?.(request, result, durationMs);
 
-    const log = { messageId: request.id, kind: request.kind, attempt: request.attempt, durationMs: Math.round(durationMs) };
+    const log = { messageId: request.id, jobId: request.jobId, kind: request.kind, attempt: request.attempt, durationMs: Math.round(durationMs) };
     if (result.outcome === 'sent') {
       await this.repository.markSent(request.kind, request.id, result.provider, result.providerMessageId);
       this.logger.info({ ...log, provider: result.provider, outcome: 'sent' }, 'delivered');
       return { outcome: 'sent', provider: result.provider, providerMessageId: result.providerMessageId };
     }
+    // The provider that answered last (or was skipped last) is the one the failure is about.
+    const reached = result.tries.filter((entry) => entry.outcome !== 'skipped');
+    const last = reached[reached.length - 1] ?? result.tries[result.tries.length - 1];
+    const failure = { provider: last?.provider ?? null, errorClass: last?.errorClass ?? result.outcome };
     const isPermanent = result.outcome === 'permanent';
     const hasReachedMaxAttempts = request.attempt >= request.maxAttempts;
     if (isPermanent || hasReachedMaxAttempts) {
       await this.repository.markFailed(request.kind, request.id, result.error);
-      this.logger.warn({ ...log, outcome: 'failed', errorClass: result.outcome, error: result.error }, 'delivery failed');
+      this.logger.warn({ ...log, ...failure, outcome: 'failed', error: result.error }, 'delivery failed');
       return { outcome: 'failed', error: result.error, permanent: isPermanent };
     }
     await this.repository.markRetrying(request.kind, request.id, result.error);
-    this.logger.warn({ ...log, outcome: 'retry', errorClass: result.outcome, error: result.error }, 'delivery will be retried');
+    this.logger.warn({ ...log, ...failure, outcome: 'retry', error: result.error }, 'delivery will be retried');
     return { outcome: 'retry', error: result.error };
   }
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ProviderName } from '../platform/config';
 import type { CircuitBreaker } from './circuit-breaker';
+import { CIRCUIT_OPEN_CLASS, errorClassOf } from './error-class';
 import type { OutgoingMail } from './outgoing-mail';
 import { ProviderError, type MailProvider } from './providers/mail-provider';
 
@@ -9,6 +10,8 @@ export interface ProviderTry {
   readonly provider: ProviderName;
   readonly outcome: 'sent' | 'transient' | 'permanent' | 'skipped';
   readonly error?: string;
+  /** Address-free summary of the error (`permanent:550`, `transient:ECONNREFUSED`), for logs and the live tail. */
+  readonly errorClass?: string;
   readonly durationMs: number;
 }
 
@@ -23,15 +26,15 @@ export interface DeliverOptions {
   readonly useFallback: boolean;
 }
 
-function describe(err: unknown): { kind: 'permanent' | 'transient'; error: string } {
+function describe(err: unknown): { kind: 'permanent' | 'transient'; error: string; errorClass: string } {
   if (err instanceof ProviderError) {
     // Misconfiguration moves on like a transient failure; the prefix keeps the reason visible.
     const prefix = err.kind === 'misconfigured' ? 'misconfigured: ' : '';
-    return { kind: err.kind === 'permanent' ? 'permanent' : 'transient', error: `${prefix}${err.message}` };
+    return { kind: err.kind === 'permanent' ? 'permanent' : 'transient', error: `${prefix}${err.message}`, errorClass: errorClassOf(err) };
   }
   // Providers wrap everything they know; anything else is our bug, retried rather than failed for good.
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return { kind: 'transient', error: `unexpected error: ${message.slice(0, 300)}` };
+  return { kind: 'transient', error: `unexpected error: ${message.slice(0, 300)}`, errorClass: errorClassOf(err) };
 }
 
 /**
@@ -55,7 +58,7 @@ export class ProviderChain {
     const tries: ProviderTry[] = [];
     for (const provider of candidates) {
       if (!this.breaker.canTry(provider.name)) {
-        tries.push({ provider: provider.name, outcome: 'skipped', error: 'circuit open', durationMs: 0 });
+        tries.push({ provider: provider.name, outcome: 'skipped', error: 'circuit open', errorClass: CIRCUIT_OPEN_CLASS, durationMs: 0 });
         continue;
       }
       const started = performance.now();
@@ -66,8 +69,8 @@ export class ProviderChain {
         tries.push({ provider: provider.name, outcome: 'sent', durationMs: elapsed() });
         return { outcome: 'sent', provider: provider.name, providerMessageId, tries };
       } catch (err) {
-        const { kind, error } = describe(err);
-        tries.push({ provider: provider.name, outcome: kind, error, durationMs: elapsed() });
+        const { kind, error, errorClass } = describe(err);
+        tries.push({ provider: provider.name, outcome: kind, error, errorClass, durationMs: elapsed() });
         if (kind === 'permanent') {
           // The provider answered properly, it just refused this message: it is healthy.
           this.breaker.recordSuccess(provider.name);
