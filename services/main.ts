@@ -9,6 +9,7 @@ import { type Config, ConfigError, configFromProcessEnv } from './platform/confi
 import { createDb } from './platform/db';
 import { createLogger, type Logger } from './platform/logger';
 import { migrateToLatest } from './platform/migrate';
+import { parseTailArgs, runTail, TAIL_USAGE } from './tail/tail-command';
 
 const USAGE = `usage: herald <command>
 
@@ -17,6 +18,8 @@ const USAGE = `usage: herald <command>
   keys create --name N --scopes a,b create an API key (printed once); scopes: notify:send, messages:read, admin
   keys list                         list API keys (never the secrets)
   keys revoke ID                    revoke an API key
+  tail [--json] [--kind K] [--status S] [--provider P] [--id ID] [--since 10m]
+                                    follow delivery attempts from every worker live (herald tail --help)
 `;
 
 type Role = 'api' | 'worker' | 'all';
@@ -141,6 +144,20 @@ async function main(argv: string[]): Promise<void> {
     case 'keys':
       await keys(config, rest);
       return;
+    case 'tail': {
+      if (rest.includes('--help')) {
+        console.log(TAIL_USAGE);
+        return;
+      }
+      let options;
+      try {
+        options = parseTailArgs(rest);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      await runTail(config, options);
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

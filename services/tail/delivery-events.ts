@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { DeliveryListener, DeliveryRequest } from '../delivery/delivery-service';
+import type { ChainResult } from '../mail/provider-chain';
+import type { Redis } from '../platform/redis';
+
+/** The capped stream every worker appends to; under the queue prefix, so one hash slot in Redis Cluster. */
+export function deliveryEventsKey(prefix: string): string {
+  return `${prefix}:herald:delivery-events`;
+}
+
+/** Roughly how many events the stream keeps (XADD MAXLEN ~): minutes to hours of history, a few MB. */
+export const DELIVERY_EVENTS_MAXLEN = 10000;
+
+const tryOutcome = z.enum(['sent', 'transient', 'permanent', 'skipped']);
+
+/**
+ * One delivery attempt as the live tail shows it. Ids, timings and classes only: no addresses,
+ * subjects, bodies or provider answers, since anyone with Redis access can read the stream.
+ */
+export const deliveryEventSchema = z.object({
+  at: z.iso.datetime(),
+  messageId: z.string(),
+  kind: z.enum(['contact', 'notification']),
+  attempt: z.number().int().min(1),
+  maxAttempts: z.number().int().min(1),
+  /** What this attempt came to. */
+  outcome: z.enum(['sent', 'transient', 'permanent']),
+  /** What happens to the message now. */
+  status: z.enum(['sent', 'retrying', 'failed']),
+  /** The provider that sent it, or the last one that was tried. */
+  provider: z.string().nullable(),
+  errorClass: z.string().nullable(),
+  durationMs: z.number().int().min(0),
+  worker: z.string(),
+  tries: z.array(
+    z.object({
+      provider: z.string(),
+      outcome: tryOutcome,
+      errorClass: z.string().nullable(),
+      durationMs: z.number().int().min(0),
+    }),
+  ),
+});
+export type DeliveryEvent = z.infer<typeof deliveryEventSchema>;
+
+/** Builds the event for one attempt; the status follows the same rules as DeliveryService. */
+export function toDeliveryEvent(request: DeliveryRequest, result: ChainResult, durationMs: number, worker: string, at = new Date()): DeliveryEvent {
+  const hasReachedMaxAttempts = request.attempt >= request.maxAttempts;
+  const status = result.outcome === 'sent' ? 'sent' : result.outcome === 'permanent' || hasReachedMaxAttempts ? 'failed' : 'retrying';
+  const reached = result.tries.filter((entry) => entry.outcome !== 'skipped');
+  const last = reached[reached.length - 1] ?? result.tries[result.tries.length - 1];
+  return {
+    at: at.toISOString(),
+    messageId: request.id,
+    kind: request.kind,
+    attempt: request.attempt,
+    maxAttempts: request.maxAttempts,
+    outcome: result.outcome,
+    status,
+    provider: result.outcome === 'sent' ? result.provider : (last?.provider ?? null),
+    errorClass: result.outcome === 'sent' ? null : (last?.errorClass ?? (result.tries.length === 0 ? 'no-provider' : null)),
+    durationMs: Math.round(durationMs),
+    worker,
+    tries: result.tries.map((entry) => ({
+      provider: entry.provider,
+      outcome: entry.outcome,
+      errorClass: entry.errorClass ?? null,
+      durationMs: Math.round(entry.durationMs),
+    })),
+  };
+}
+
+/**
+ * Appends each attempt to the capped stream, off the delivery path: a failed append is reported,
+ * never thrown, because the live tail must not cost a delivery.
+ */
+export class DeliveryEventPublisher implements DeliveryListener {
+  readonly #pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly worker: string,
+    private readonly onError: (error: unknown) => void,
+    private readonly maxLen = DELIVERY_EVENTS_MAXLEN,
+  ) {}
+
+  onAttempt(request: DeliveryRequest, result: ChainResult, durationMs: number): void {
+    const event = toDeliveryEvent(request, result, durationMs, this.worker);
+    const append = this.redis
+      .xadd(deliveryEventsKey(this.prefix), 'MAXLEN', '~', this.maxLen, '*', 'event', JSON.stringify(event))
+      .catch(this.onError)
+      .finally(() => this.#pending.delete(append));
+    this.#pending.add(append);
+  }
+
+  /** Waits for appends in flight, so a stopping worker's last events still reach the stream. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+  }
+}
