@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
+import { deliveryMetricsListener } from '../services/delivery/delivery-metrics';
 import { DeliveryRepository } from '../services/delivery/repository';
 import { type DeliveryListener, DeliveryService } from '../services/delivery/delivery-service';
 import type { Infrastructure } from '../services/herald';
@@ -10,6 +11,7 @@ import { createProviders } from '../services/mail/providers/provider-factory';
 import type { MailProvider } from '../services/mail/providers/mail-provider';
 import { type DeliveryJob, QUEUE_NAMES, retryDelayMs } from '../services/platform/queue';
 import { createRedis } from '../services/platform/redis';
+import { DeliveryEventPublisher } from '../services/tail/delivery-events';
 import { createDeliveryProcessor } from './delivery-processor';
 import { Heartbeat } from './heartbeat';
 import { Sweeper } from './sweeper';
@@ -41,7 +43,11 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   }
   const breaker = options.breaker ?? new CircuitBreaker();
   const chain = new ProviderChain(providers, breaker);
-  const delivery = new DeliveryService(new DeliveryRepository(infra.db), chain, config, logger, options.listeners);
+  // Every attempt feeds the metrics and the live tail (`herald tail`), then any listener the caller adds.
+  const events = new DeliveryEventPublisher(infra.redis, config.queuePrefix, workerId, (error) => logger.warn({ err: error }, 'delivery event not published'));
+  const listeners = [deliveryMetricsListener(infra.metrics), events, ...(options.listeners ?? [])];
+  const delivery = new DeliveryService(new DeliveryRepository(infra.db), chain, config, logger, listeners);
+  const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
   const connection = createRedis(config.redisUrl);
   // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.
   const lockDuration = Math.min(30000, config.sweeper.leaseMs);
@@ -58,6 +64,7 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const sweeper = new Sweeper(infra.db, infra.queue, config);
   sweeper.on('error', (error) => logger.error({ err: error }, 'sweeper error'));
   sweeper.on('swept', (report: { requeued: number; reclaimed: number }) => {
+    infra.metrics.swept(report);
     if (report.requeued + report.reclaimed > 0) logger.info(report, 'sweeper re-enqueued messages');
   });
   sweeper.start();
@@ -81,6 +88,8 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight sends did not finish in time; their leases will expire and the sweeper will retry them');
         await worker.close(true);
       }
+      await events.flush();
+      unwatchCircuits();
       await chain.close();
       connection.disconnect();
       logger.info({ workerId }, 'worker stopped');

@@ -2,6 +2,7 @@ import type { Principal } from '../auth/scopes';
 import type { NewNotification, NotificationRow } from '../platform/database';
 import { type FieldError, idempotencyMismatch, notFound } from '../platform/errors';
 import type { EnqueueRequest } from '../platform/queue';
+import { type AcceptObserver, ignoreAccepted } from '../messages/accept-observer';
 import type { MessageEnqueuer } from '../messages/enqueuer';
 import { acceptOnce, requestHash } from '../messages/idempotency';
 import { type ListQuery, type Page, toPage } from '../messages/pagination';
@@ -64,6 +65,7 @@ export class NotificationService {
   constructor(
     private readonly repository: NotificationRepository,
     private readonly enqueuer: MessageEnqueuer,
+    private readonly onAccepted: AcceptObserver = ignoreAccepted,
   ) {}
 
   private newRow(clientId: string, key: string, hash: string, input: NotifyRequest, now: Date): NewNotification {
@@ -99,6 +101,7 @@ export class NotificationService {
       async () => (await this.repository.findByKeys(principal.clientId, [key]))[0],
     );
     if (!replayed || row.status === 'pending') await this.enqueuer.enqueue([enqueueRequestFor(row, now)]);
+    if (!replayed) this.onAccepted('notification', 1);
     return { body: acceptedBody(row), replayed };
   }
 
@@ -145,6 +148,7 @@ export class NotificationService {
       if (isNew || (firstIndexByKey.get(key) === index && row.status === 'pending')) toEnqueue.push(enqueueRequestFor(row, now));
       results[index] = { index, idempotency_key: key, status: 202, id: row.id, replayed: !isNew };
     });
+    this.onAccepted('notification', inserted.length);
     await this.enqueuer.enqueue(toEnqueue);
     return results;
   }
