@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { acceptedResponseSchema, contactRequestSchema, contactViewSchema } from '../contact/schema';
 import { listQuerySchema } from '../messages/pagination';
 import { attemptViewSchema, batchItemSchema, batchResultSchema, notificationViewSchema, notifyRequestSchema } from '../notifications/schema';
+import { MESSAGE_STATUSES } from '../platform/database';
 
 const problemSchema = z.object({
   type: z.string(),
@@ -22,6 +23,9 @@ const Notification = notificationViewSchema.meta({ id: 'Notification' });
 const Attempt = attemptViewSchema.meta({ id: 'DeliveryAttempt' });
 const BatchItem = batchItemSchema.meta({ id: 'BatchItem' });
 const BatchResult = batchResultSchema.meta({ id: 'BatchResult' });
+const StatusChange = z
+  .object({ id: z.string().uuid(), kind: z.enum(['contact', 'notification']), status: z.enum(MESSAGE_STATUSES) })
+  .meta({ id: 'StatusChange' });
 
 const pageOf = (item: z.ZodType) =>
   z.object({ count: z.number().int(), next: z.string().nullable(), previous: z.string().nullable(), results: z.array(item) });
@@ -109,6 +113,32 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     responses: {
       '200': json(notificationViewSchema.extend({ attempts: z.array(Attempt) }), 'The notification'),
       '404': problem('Unknown id'),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/notify/{id}/cancel',
+    summary: 'Cancel a notification that has not been sent yet',
+    security: bearer,
+    request: { params: idParams },
+    responses: {
+      '200': json(StatusChange, 'Cancelled'),
+      '404': problem('Unknown id, or a notification of another client'),
+      '409': problem('Already sending or finished'),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/messages/{id}/retry',
+    summary: 'Re-queue a failed contact message or notification (admin)',
+    security: bearer,
+    request: { params: idParams },
+    responses: {
+      '202': json(StatusChange, 'Queued again (pending if the queue is unreachable)'),
+      '404': problem('Unknown id'),
+      '409': problem('The message has not failed'),
       ...authErrors,
     },
   });
