@@ -1,0 +1,138 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createRedis, type Redis } from '../../services/platform/redis';
+import { createTestDatabase, type TestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/test-db';
+
+// Two API processes share one Redis: the contact limit holds per client IP across both, however
+// the requests are spread, and every accepted request is exactly one stored row.
+
+const ROOT = path.resolve(__dirname, '../..');
+const LIMIT = 5;
+const CLIENTS = 30;
+const POSTS = 300;
+const READY_DEADLINE_MS = 45_000;
+
+interface ApiProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stderr: string[];
+}
+
+let database: TestDatabase;
+let redis: Redis;
+const prefix = uniqueQueuePrefix();
+const apis: ApiProcess[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function startApi(port: number): ApiProcess {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'services/main.ts', 'serve', '--role', 'api'], {
+    cwd: ROOT,
+    // Only what the process needs; nothing from the test runner's environment leaks in.
+    env: {
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      TRUST_PROXY: 'true',
+      CONTACT_RATE_LIMIT: String(LIMIT),
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  return { child, url: `http://127.0.0.1:${port}`, stderr };
+}
+
+async function waitReady(api: ApiProcess): Promise<void> {
+  const deadline = Date.now() + READY_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    if (api.child.exitCode !== null) throw new Error(`api exited with ${api.child.exitCode}: ${api.stderr.join('')}`);
+    const ok = await fetch(`${api.url}/readyz`).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`api at ${api.url} not ready within ${READY_DEADLINE_MS} ms: ${api.stderr.join('')}`);
+}
+
+async function stop(api: ApiProcess): Promise<void> {
+  if (api.child.exitCode !== null || api.child.signalCode !== null) return;
+  const exited = once(api.child, 'exit');
+  api.child.kill('SIGTERM');
+  const timer = setTimeout(() => api.child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  redis = createRedis(TEST_REDIS_URL);
+  const ports = [await freePort(), await freePort()];
+  for (const port of ports) apis.push(startApi(port));
+  await Promise.all(apis.map(waitReady));
+}, READY_DEADLINE_MS + 15_000);
+
+afterAll(async () => {
+  await Promise.all(apis.map(stop));
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  await database.destroy();
+});
+
+it(`holds ${LIMIT} per IP across two API processes for ${POSTS} posts from ${CLIENTS} IPs`, async () => {
+  const posts = Array.from({ length: POSTS }, (_, i) => ({ ip: `198.51.100.${(i % CLIENTS) + 1}`, api: apis[i % apis.length] as ApiProcess, n: i }));
+  const results = await Promise.all(
+    posts.map(async ({ ip, api, n }) => {
+      const res = await fetch(`${api.url}/api/contact`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': ip },
+        body: JSON.stringify({ name: `Visitor ${n}`, email: `visitor${n}@example.com`, message: `Message number ${n}` }),
+      });
+      await res.arrayBuffer();
+      return { ip, api: api.url, status: res.status };
+    }),
+  );
+
+  // Both processes took part in accepting and in refusing.
+  for (const api of apis) {
+    expect(results.filter((r) => r.api === api.url && r.status === 202).length).toBeGreaterThan(0);
+    expect(results.filter((r) => r.api === api.url && r.status === 429).length).toBeGreaterThan(0);
+  }
+  const perIp = new Map<string, { accepted: number; limited: number; other: number }>();
+  for (const { ip, status } of results) {
+    const tally = perIp.get(ip) ?? { accepted: 0, limited: 0, other: 0 };
+    if (status === 202) tally.accepted += 1;
+    else if (status === 429) tally.limited += 1;
+    else tally.other += 1;
+    perIp.set(ip, tally);
+  }
+  expect(perIp.size).toBe(CLIENTS);
+  for (const [ip, tally] of perIp) {
+    expect({ ip, ...tally }).toEqual({ ip, accepted: LIMIT, limited: POSTS / CLIENTS - LIMIT, other: 0 });
+  }
+
+  const accepted = results.filter((r) => r.status === 202).length;
+  const stored = await database.db
+    .selectFrom('contact_messages')
+    .select(['source_ip', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('source_ip')
+    .execute();
+  expect(stored.reduce((sum, row) => sum + Number(row.n), 0)).toBe(accepted);
+  expect(stored).toHaveLength(CLIENTS);
+  for (const row of stored) expect(Number(row.n)).toBe(LIMIT);
+});
