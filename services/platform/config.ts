@@ -62,6 +62,17 @@ export const configSchema = z
       mailgun: ['MAILGUN_API_KEY', 'MAILGUN_DOMAIN'],
       outbox: [],
     };
+    const isWebUrl = (value: string) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
+    for (const origin of env.CONTACT_ALLOWED_ORIGINS) {
+      if (origin !== '*' && !isWebUrl(origin)) {
+        ctx.addIssue({ code: 'custom', path: ['CONTACT_ALLOWED_ORIGINS'], message: `"${origin}" is not * or an http(s) origin such as https://www.example.org` });
+      }
+    }
+    for (const target of env.CONTACT_REDIRECT_ALLOWLIST) {
+      if (!isWebUrl(target)) {
+        ctx.addIssue({ code: 'custom', path: ['CONTACT_REDIRECT_ALLOWLIST'], message: `"${target}" is not an absolute http(s) URL` });
+      }
+    }
     for (const provider of env.MAIL_PROVIDERS) {
       for (const key of needs[provider]) {
         if (env[key] === undefined) {
