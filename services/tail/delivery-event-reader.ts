@@ -68,6 +68,8 @@ export interface FollowOptions {
   readonly signal?: AbortSignal;
   /** Longest single blocking read; the loop simply reads again. */
   readonly blockMs?: number;
+  /** Called once the starting point is fixed: every event appended from then on will be seen. */
+  readonly onFollowing?: (cursor: string) => void;
 }
 
 /** Reads the delivery event stream that every worker appends to (the engine of `herald tail`). */
@@ -118,6 +120,7 @@ export class DeliveryEventReader {
   async *follow(options: FollowOptions = {}): AsyncGenerator<StoredDeliveryEvent> {
     const { signal, filter = {} } = options;
     let cursor = await this.cursorAt(options.since);
+    options.onFollowing?.(cursor);
     const blocking = this.redis.duplicate();
     const interrupt = () => blocking.disconnect();
     const aborted = () => signal?.aborted === true;

@@ -100,8 +100,9 @@ export async function runTail(config: Config, options: TailOptions, io: TailIo =
   process.once('SIGTERM', onSignal);
   try {
     const since = options.since === undefined ? undefined : parseSince(options.since, await reader.serverNow());
-    io.err(`herald tail: following deliveries under ${config.queuePrefix}${since === undefined ? '' : ` since ${since.toISOString()}`} (Ctrl-C to stop)`);
-    for await (const { event } of reader.follow({ since, filter: options.filter, signal: stop.signal })) {
+    const following = () =>
+      io.err(`herald tail: following deliveries under ${config.queuePrefix}${since === undefined ? '' : ` since ${since.toISOString()}`} (Ctrl-C to stop)`);
+    for await (const { event } of reader.follow({ since, filter: options.filter, signal: stop.signal, onFollowing: following })) {
       io.out(options.json ? JSON.stringify(event) : formatEvent(event));
     }
   } finally {
