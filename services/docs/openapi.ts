@@ -52,13 +52,27 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     '503': problem('The database is unavailable'),
   };
   const authErrors = { '401': problem('Missing or invalid credential'), '403': problem('Missing scope') };
+  const rateLimited = { '429': problem('Rate limit used up; see the RateLimit, RateLimit-Policy and Retry-After headers') };
 
   registry.registerPath({
     method: 'post',
     path: '/api/contact',
     summary: 'Accept a message from a public contact form',
-    request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: ContactRequest } } } },
-    responses: { '202': json(Accepted, 'Accepted; replays carry Idempotent-Replayed: true'), ...common },
+    description:
+      'JSON, or a plain HTML form (application/x-www-form-urlencoded). A form whose `redirect` field is in CONTACT_REDIRECT_ALLOWLIST is answered with 303 to it. ' +
+      '`website` is a honeypot: leave it empty. Limited per client IP (CONTACT_RATE_LIMIT per minute).',
+    request: {
+      headers: idempotencyHeader,
+      body: { content: { 'application/json': { schema: ContactRequest }, 'application/x-www-form-urlencoded': { schema: ContactRequest } } },
+    },
+    responses: {
+      '202': json(Accepted, 'Accepted; replays carry Idempotent-Replayed: true'),
+      '303': { description: 'Accepted; a form post is sent on to its allowed `redirect`' },
+      '403': problem('The Origin is not in CONTACT_ALLOWED_ORIGINS'),
+      '415': problem('Neither JSON nor a URL-encoded form'),
+      ...rateLimited,
+      ...common,
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -82,7 +96,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     summary: 'Send a notification email',
     security: bearer,
     request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: NotifyRequest } } } },
-    responses: { '202': json(Accepted, 'Accepted'), ...common, ...authErrors },
+    responses: { '202': json(Accepted, 'Accepted'), ...common, ...authErrors, ...rateLimited },
   });
   registry.registerPath({
     method: 'post',
@@ -94,6 +108,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       '202': json(z.object({ accepted: z.number().int(), rejected: z.number().int(), results: z.array(BatchResult) }), 'Per-item results'),
       ...common,
       ...authErrors,
+      ...rateLimited,
     },
   });
   registry.registerPath({
