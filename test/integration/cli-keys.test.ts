@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import request from 'supertest';
+import { createApiApp, createServices } from '../../services/herald';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the herald CLI from source in a child process (it calls process.exit). */
+function herald(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'services/main.ts', ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let t: TestApp;
+let env: Record<string, string>;
+beforeAll(async () => {
+  t = await startTestApp();
+  env = { DATABASE_URL: t.database.url, REDIS_URL: t.config.redisUrl, QUEUE_PREFIX: t.config.queuePrefix };
+});
+afterAll(async () => {
+  await t.close();
+});
+
+function parseCreated(stdout: string): { id: string; key: string } {
+  const id = /^id:\s+(\S+)$/m.exec(stdout)?.[1];
+  const key = /^key:\s+(hrld_\S+)$/m.exec(stdout)?.[1];
+  if (id === undefined || key === undefined) throw new Error(`unexpected output of keys create:\n${stdout}`);
+  return { id, key };
+}
+
+const notification = { to: 'ops@example.com', subject: 'From a CLI key', text: 'hello' };
+
+// Each spawn transpiles the CLI from source, so the independent runs go in parallel and the rest are few.
+describe('herald keys', () => {
+  let sender: { id: string; key: string };
+  let badScope: CliResult;
+  let noName: CliResult;
+  let badPort: CliResult;
+  beforeAll(async () => {
+    let created: CliResult;
+    [created, badScope, noName, badPort] = await Promise.all([
+      herald(['keys', 'create', '--name', 'test', '--scopes', 'notify:send'], env),
+      herald(['keys', 'create', '--name', 'x', '--scopes', 'notify:send,root'], env),
+      herald(['keys', 'create', '--scopes', 'notify:send'], env),
+      herald(['migrate'], { ...env, PORT: 'abc' }),
+    ]);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    sender = parseCreated(created.stdout);
+  });
+
+  it('create prints the key once, with its id', async () => {
+    expect(sender.key).toMatch(/^hrld_[A-Za-z0-9_-]{20,}$/);
+    const row = await t.database.db.selectFrom('api_keys').selectAll().where('id', '=', sender.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ name: 'test', scopes: ['notify:send'], revoked_at: null });
+    expect(row.hash).not.toContain(sender.key);
+  });
+
+  it('the printed key works against the API with its scopes', async () => {
+    await request(t.app).post('/api/notify').set('Authorization', `Bearer ${sender.key}`).send(notification).expect(202);
+    await request(t.app).get('/api/notify').set('Authorization', `Bearer ${sender.key}`).expect(403);
+  });
+
+  it('list shows the key without its secret', async () => {
+    const listed = await herald(['keys', 'list'], env);
+    expect(listed.code).toBe(0);
+    const line = listed.stdout.split('\n').find((l) => l.startsWith(sender.id));
+    expect(line).toBeDefined();
+    expect(line).toContain('test');
+    expect(line).toContain('[notify:send]');
+    expect(line).toContain('active');
+    expect(line).toContain(sender.key.slice(0, 12));
+    expect(listed.stdout).not.toContain(sender.key);
+  });
+
+  it('revoke ID stops the key', async () => {
+    const revoked = await herald(['keys', 'revoke', sender.id], env);
+    expect(revoked).toMatchObject({ code: 0, stdout: `revoked ${sender.id}\n` });
+    const row = await t.database.db.selectFrom('api_keys').select('revoked_at').where('id', '=', sender.id).executeTakeFirstOrThrow();
+    expect(row.revoked_at).toBeInstanceOf(Date);
+    // A fresh app has no cached lookup of this key.
+    const fresh = createApiApp(t.infra, createServices(t.infra));
+    await request(fresh).post('/api/notify').set('Authorization', `Bearer ${sender.key}`).send(notification).expect(401);
+  });
+
+  it('rejects unknown scopes and a missing name with exit code 2', () => {
+    expect(badScope.code).toBe(2);
+    expect(badScope.stderr).toContain('unknown scope(s): root');
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toContain('--name');
+  });
+
+  it('herald migrate with PORT=abc exits non-zero with one line naming PORT', () => {
+    expect(badPort.code).not.toBe(0);
+    const lines = badPort.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^herald: .*\bPORT\b/);
+    expect(badPort.stdout).toBe('');
+  });
+});
