@@ -3,7 +3,10 @@ import { z } from 'zod';
 const PROVIDERS = ['smtp', 'sendgrid', 'mailgun', 'outbox'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
-const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+// An empty value (`PORT=` in an .env file) means unset, as it does for the text settings, rather than 0.
+const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(emptyAsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
 const optionalText = z
   .string()
   .optional()
@@ -21,7 +24,7 @@ const list = z
 /** The environment variables Herald reads, with their defaults (DESIGN section 7). */
 export const configSchema = z
   .object({
-    PORT: int(8002),
+    PORT: int(8002, 0, 65535),
     DATABASE_URL: z.string().url().default('postgres://root@127.0.0.1:5432/herald'),
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
     MAIL_PROVIDERS: list.pipe(z.array(z.enum(PROVIDERS))),
@@ -36,7 +39,7 @@ export const configSchema = z
     MAILGUN_BASE_URL: z.string().url().default('https://api.mailgun.net'),
     OUTBOX_DIR: z.string().min(1).default('var/outbox'),
     RETRY_BASE_DELAY_MS: int(5000),
-    RETRY_FACTOR: z.coerce.number().min(1).default(5),
+    RETRY_FACTOR: z.preprocess(emptyAsUnset, z.coerce.number().min(1).default(5)),
     DELIVERY_ATTEMPTS: int(4, 1),
     WORKER_CONCURRENCY: int(10, 1),
     QUEUE_PREFIX: z.string().min(1).default('{herald}'),
@@ -52,7 +55,7 @@ export const configSchema = z
     LEASE_MS: int(120000, 100),
     SHUTDOWN_TIMEOUT_MS: int(10000, 0),
     METRICS_TOKEN: optionalText,
-    WORKER_HTTP_PORT: int(9102),
+    WORKER_HTTP_PORT: int(9102, 0, 65535),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
