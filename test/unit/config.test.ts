@@ -1,0 +1,127 @@
+import { ConfigError, configSchema, loadConfig } from '../../services/platform/config';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8002,
+      databaseUrl: 'postgres://root@127.0.0.1:5432/herald',
+      redisUrl: 'redis://127.0.0.1:6379',
+      providers: ['outbox'],
+      outboxDir: 'var/outbox',
+      retry: { baseDelayMs: 5000, factor: 5, attempts: 4 },
+      queuePrefix: '{herald}',
+      trustProxy: false,
+      logLevel: 'info',
+      contactAllowedOrigins: [],
+    });
+    expect(config.jwtSecret).toBeUndefined();
+    expect(config.adminKey).toBeUndefined();
+    expect(config.smtpUrl).toBeUndefined();
+  });
+
+  it.each([
+    ['unset', undefined],
+    ['empty', ''],
+    ['blank', ' , '],
+  ])('falls back to the outbox when MAIL_PROVIDERS is %s', (_name, value) => {
+    expect(loadConfig(value === undefined ? {} : { MAIL_PROVIDERS: value }).providers).toEqual(['outbox']);
+  });
+
+  it('keeps the provider chain in the given order', () => {
+    const config = loadConfig({
+      MAIL_PROVIDERS: 'sendgrid, mailgun,smtp',
+      SENDGRID_API_KEY: 'sg',
+      MAILGUN_API_KEY: 'mg',
+      MAILGUN_DOMAIN: 'mg.example.com',
+      SMTP_URL: 'smtp://localhost:1025',
+    });
+    expect(config.providers).toEqual(['sendgrid', 'mailgun', 'smtp']);
+    expect(config.mailgun).toMatchObject({ apiKey: 'mg', domain: 'mg.example.com' });
+  });
+
+  it.each([
+    ['smtp without SMTP_URL', { MAIL_PROVIDERS: 'smtp' }, 'SMTP_URL'],
+    ['smtp with a blank SMTP_URL', { MAIL_PROVIDERS: 'smtp', SMTP_URL: '  ' }, 'SMTP_URL'],
+    ['sendgrid without its key', { MAIL_PROVIDERS: 'sendgrid' }, 'SENDGRID_API_KEY'],
+    ['mailgun without its domain', { MAIL_PROVIDERS: 'mailgun', MAILGUN_API_KEY: 'k' }, 'MAILGUN_DOMAIN'],
+    ['an unknown provider', { MAIL_PROVIDERS: 'smtp,pigeon', SMTP_URL: 'smtp://x' }, 'MAIL_PROVIDERS'],
+    ['PORT=abc', { PORT: 'abc' }, 'PORT'],
+    ['PORT out of range', { PORT: '70000' }, 'PORT'],
+    ['a negative retry delay', { RETRY_BASE_DELAY_MS: '-1' }, 'RETRY_BASE_DELAY_MS'],
+    ['zero delivery attempts', { DELIVERY_ATTEMPTS: '0' }, 'DELIVERY_ATTEMPTS'],
+    ['a DATABASE_URL that is not a URL', { DATABASE_URL: 'localhost' }, 'DATABASE_URL'],
+    ['a short JWT_SECRET', { JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    ['a short HERALD_ADMIN_KEY', { HERALD_ADMIN_KEY: 'short' }, 'HERALD_ADMIN_KEY'],
+    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('rejects %s with one line naming the variable', (_name, env, variable) => {
+    const error = configError(env);
+    expect(error.message).toMatch(new RegExp(`\\b${variable}\\b`));
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('names every bad variable at once', () => {
+    const error = configError({ PORT: 'abc', REDIS_URL: 'nope', LOG_LEVEL: 'loud' });
+    for (const variable of ['PORT', 'REDIS_URL', 'LOG_LEVEL']) expect(error.message).toContain(variable);
+  });
+
+  it('treats an empty value as unset', () => {
+    const config = loadConfig({ PORT: '', RETRY_BASE_DELAY_MS: ' ', RETRY_FACTOR: '', JWT_SECRET: '', HERALD_ADMIN_KEY: ' ', LOG_LEVEL: undefined });
+    expect(config.port).toBe(8002);
+    expect(config.retry).toEqual({ baseDelayMs: 5000, factor: 5, attempts: 4 });
+    expect(config.jwtSecret).toBeUndefined();
+    expect(config.adminKey).toBeUndefined();
+  });
+
+  it('parses numbers, lists and TRUST_PROXY', () => {
+    const config = loadConfig({ PORT: '9000', RETRY_BASE_DELAY_MS: '5', RETRY_FACTOR: '1.5', CONTACT_ALLOWED_ORIGINS: 'https://a.example, https://b.example' });
+    expect(config.port).toBe(9000);
+    expect(config.retry).toEqual({ baseDelayMs: 5, factor: 1.5, attempts: 4 });
+    expect(config.contactAllowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.retry)).toBe(true);
+    expect(Object.isFrozen(config.providers)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.retry as { attempts: number }).attempts = 99;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(8002);
+  });
+
+  it('does not read process.env', () => {
+    const previous = process.env.PORT;
+    process.env.PORT = '1234';
+    try {
+      expect(loadConfig({}).port).toBe(8002);
+    } finally {
+      if (previous === undefined) delete process.env.PORT;
+      else process.env.PORT = previous;
+    }
+  });
+
+  it('names every variable of DESIGN section 7', () => {
+    const names = Object.keys(configSchema.shape);
+    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'MAIL_PROVIDERS', 'SMTP_URL', 'QUEUE_PREFIX', 'JWT_SECRET', 'HERALD_ADMIN_KEY', 'LOG_LEVEL']) {
+      expect(names).toContain(name);
+    }
+  });
+});
