@@ -25,6 +25,8 @@ export function checkEmailAddress(input: string): AddressCheck {
   if (asciiDomain === '') return { ok: false, reason: 'domain is not a valid host name' };
   const labels = asciiDomain.split('.');
   if (labels.length < 2) return { ok: false, reason: 'domain must have at least two labels' };
+  // No top-level domain is numeric: this is an IPv4 address (WHATWG even turns 127.1 into one), which RFC 5321 allows only in brackets.
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return { ok: false, reason: 'domain must be a host name, not an IP address' };
   for (const label of labels) {
     if (label.length === 0 || label.length > MAX_LABEL_OCTETS || !LABEL.test(label)) {
       return { ok: false, reason: 'domain is not a valid host name' };
