@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import { DatabaseUnavailableError, Problem, badRequest, notFound } from './errors';
+import { withLogContext } from './log-context';
 import type { Logger } from './logger';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -56,7 +57,8 @@ export function requestId(): RequestHandler {
     const id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
     req.id = id;
     res.setHeader('X-Request-Id', id);
-    next();
+    // Everything the request does from here on logs with its id, services and repositories included.
+    withLogContext({ reqId: id }, next);
   };
 }
 

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { logContext } from './log-context';
 
 export type { Logger } from 'pino';
 
@@ -37,6 +38,8 @@ export function createLogger(options: { level: string; role: string }, destinati
     {
       level: options.level,
       base: { role: options.role },
+      // The request id or job id of the work in progress, on every line written during it.
+      mixin: logContext,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       hooks: { streamWrite: maskAddresses },
