@@ -4,7 +4,8 @@ import { type FieldError, idempotencyMismatch, notFound } from '../platform/erro
 import type { EnqueueRequest } from '../platform/queue';
 import { type AcceptObserver, ignoreAccepted } from '../messages/accept-observer';
 import type { MessageEnqueuer } from '../messages/enqueuer';
-import { acceptOnce, requestHash } from '../messages/idempotency';
+import { requestHash } from '../messages/idempotency';
+import { Coalescer } from '../platform/coalescer';
 import { type ListQuery, type Page, toPage } from '../messages/pagination';
 import { ACCEPTED_MESSAGE, iso, visibleClient } from '../messages/views';
 import type { NotificationRepository } from './repository';
@@ -60,13 +61,34 @@ function enqueueRequestFor(row: NotificationRow, now: Date): EnqueueRequest {
   };
 }
 
+/** One notification on its way into the table. */
+interface PendingAccept {
+  readonly clientId: string;
+  readonly key: string;
+  readonly hash: string;
+  readonly row: NewNotification;
+  readonly now: Date;
+}
+
+type StoredAccept = { readonly row: NotificationRow; readonly isNew: boolean } | 'mismatch';
+
+/**
+ * Single accepts arriving together share one INSERT and one enqueue (group commit): a few
+ * batches in flight keep Postgres busy without queueing behind one another.
+ */
+const ACCEPT_COALESCING = { maxInFlight: 4, maxBatch: 500 } as const;
+
 /** Accepts notifications from internal services, one or a thousand at a time, and reads them back. */
 export class NotificationService {
+  readonly #accepts: Coalescer<PendingAccept, StoredAccept>;
+
   constructor(
     private readonly repository: NotificationRepository,
     private readonly enqueuer: MessageEnqueuer,
     private readonly onAccepted: AcceptObserver = ignoreAccepted,
-  ) {}
+  ) {
+    this.#accepts = new Coalescer((entries) => this.storeAndEnqueue(entries), ACCEPT_COALESCING);
+  }
 
   private newRow(clientId: string, key: string, hash: string, input: NotifyRequest, now: Date): NewNotification {
     return {
@@ -95,14 +117,9 @@ export class NotificationService {
   async accept(principal: Principal, key: string, input: NotifyRequest): Promise<{ body: AcceptedResponse; replayed: boolean }> {
     const now = new Date();
     const hash = requestHash(input);
-    const { row, replayed } = await acceptOnce(
-      hash,
-      async () => (await this.repository.insertMany([this.newRow(principal.clientId, key, hash, input, now)]))[0],
-      async () => (await this.repository.findByKeys(principal.clientId, [key]))[0],
-    );
-    if (!replayed || row.status === 'pending') await this.enqueuer.enqueue([enqueueRequestFor(row, now)]);
-    if (!replayed) this.onAccepted('notification', 1);
-    return { body: acceptedBody(row), replayed };
+    const stored = await this.#accepts.submit({ clientId: principal.clientId, key, hash, row: this.newRow(principal.clientId, key, hash, input, now), now });
+    if (stored === 'mismatch') throw idempotencyMismatch();
+    return { body: acceptedBody(stored.row), replayed: !stored.isNew };
   }
 
   /**
@@ -111,10 +128,9 @@ export class NotificationService {
    */
   async acceptBatch(principal: Principal, items: readonly (BatchItem | FieldError[])[]): Promise<BatchResult[]> {
     const now = new Date();
+    const entries: PendingAccept[] = [];
+    const indexes: number[] = [];
     const results: BatchResult[] = new Array<BatchResult>(items.length);
-    const firstIndexByKey = new Map<string, number>();
-    const hashes: string[] = [];
-    const rows: NewNotification[] = [];
     items.forEach((item, index) => {
       if (Array.isArray(item)) {
         results[index] = { index, idempotency_key: null, status: 422, errors: item };
@@ -122,35 +138,69 @@ export class NotificationService {
       }
       const { idempotency_key: key, ...input } = item;
       const hash = requestHash(input);
-      hashes[index] = hash;
-      if (firstIndexByKey.has(key)) return;
-      firstIndexByKey.set(key, index);
-      rows.push(this.newRow(principal.clientId, key, hash, input, now));
+      entries.push({ clientId: principal.clientId, key, hash, row: this.newRow(principal.clientId, key, hash, input, now), now });
+      indexes.push(index);
     });
-    const inserted = await this.repository.insertMany(rows);
-    const byKey = new Map(inserted.map((row) => [row.idempotency_key, row]));
-    const insertedKeys = new Set(byKey.keys());
-    const missing = [...firstIndexByKey.keys()].filter((key) => !insertedKeys.has(key));
-    for (const row of await this.repository.findByKeys(principal.clientId, missing)) byKey.set(row.idempotency_key, row);
-
-    const toEnqueue: EnqueueRequest[] = [];
-    items.forEach((item, index) => {
-      if (Array.isArray(item)) return;
-      const key = item.idempotency_key;
-      const row = byKey.get(key);
-      if (row === undefined) throw new Error(`batch item ${index} has no stored row`);
-      if (row.request_hash !== hashes[index]) {
-        const problem = idempotencyMismatch();
-        results[index] = { index, idempotency_key: key, status: 422, errors: [{ field: 'idempotency_key', message: problem.detail }] };
+    const stored = await this.storeAndEnqueue(entries);
+    stored.forEach((outcome, i) => {
+      const index = indexes[i] ?? 0;
+      const key = entries[i]?.key ?? null;
+      if (outcome === 'mismatch') {
+        results[index] = { index, idempotency_key: key, status: 422, errors: [{ field: 'idempotency_key', message: idempotencyMismatch().detail }] };
         return;
       }
-      const isNew = insertedKeys.has(key) && firstIndexByKey.get(key) === index;
-      if (isNew || (firstIndexByKey.get(key) === index && row.status === 'pending')) toEnqueue.push(enqueueRequestFor(row, now));
-      results[index] = { index, idempotency_key: key, status: 202, id: row.id, replayed: !isNew };
+      results[index] = { index, idempotency_key: key, status: 202, id: outcome.row.id, replayed: !outcome.isNew };
+    });
+    return results;
+  }
+
+  /**
+   * Stores accepted notifications with one multi-row INSERT … ON CONFLICT DO NOTHING and
+   * enqueues the new ones with one bulk add. A key seen before answers with its stored row
+   * (a replay), or 'mismatch' when that row was made from a different request. Entries may
+   * come from different clients: single accepts arriving together are stored together.
+   */
+  private async storeAndEnqueue(entries: readonly PendingAccept[]): Promise<StoredAccept[]> {
+    const slot = (clientId: string, key: string) => `${clientId}\n${key}`;
+    const firstBySlot = new Map<string, number>();
+    const rows: NewNotification[] = [];
+    entries.forEach((entry, index) => {
+      const at = slot(entry.clientId, entry.key);
+      if (firstBySlot.has(at)) return;
+      firstBySlot.set(at, index);
+      rows.push(entry.row);
+    });
+    const inserted = await this.repository.insertMany(rows);
+    const bySlot = new Map(inserted.map((row) => [slot(row.client_id, row.idempotency_key), row]));
+    const insertedSlots = new Set(bySlot.keys());
+    const missing = new Map<string, string[]>();
+    for (const [at, index] of firstBySlot) {
+      const entry = entries[index];
+      if (entry === undefined || insertedSlots.has(at)) continue;
+      const keys = missing.get(entry.clientId) ?? [];
+      keys.push(entry.key);
+      missing.set(entry.clientId, keys);
+    }
+    for (const [clientId, keys] of missing) {
+      // ON CONFLICT waits for the conflicting insert to commit, so the row is visible here.
+      for (const row of await this.repository.findByKeys(clientId, keys)) bySlot.set(slot(row.client_id, row.idempotency_key), row);
+    }
+
+    const toEnqueue: EnqueueRequest[] = [];
+    const outcomes = entries.map((entry, index): StoredAccept => {
+      const at = slot(entry.clientId, entry.key);
+      const row = bySlot.get(at);
+      if (row === undefined) throw new Error('idempotency conflict without a stored row');
+      if (row.request_hash !== entry.hash) return 'mismatch';
+      const isFirst = firstBySlot.get(at) === index;
+      const isNew = isFirst && insertedSlots.has(at);
+      // A replay of a row Redis never took (still pending) enqueues it now rather than waiting for the sweeper.
+      if (isNew || (isFirst && row.status === 'pending')) toEnqueue.push(enqueueRequestFor(row, entry.now));
+      return { row, isNew };
     });
     this.onAccepted('notification', inserted.length);
     await this.enqueuer.enqueue(toEnqueue);
-    return results;
+    return outcomes;
   }
 
   async get(principal: Principal, id: string): Promise<NotificationDetail> {
