@@ -6,6 +6,7 @@ import { BASELINE_JOB_OPTIONS, BASELINE_QUEUE } from './baseline/schema';
 import { assertLocal, type BenchDatabase, createBenchDatabase, flushPrefix } from './bench-database';
 import { type BenchProcess, freePort, killAllBenchProcesses, startNodeProcess, waitForHttp } from './bench-process';
 import { type CountingSink, startCountingSink } from './counting-sink';
+import { cpuBetween, cpuSnapshot } from './cpu-usage';
 import { acceptLoad, batchItems, batchLoad, type HttpLoadResult, type LoadSize, percentile, postJson, steadyNotify } from './load';
 
 const MB = 1024 * 1024;
@@ -41,8 +42,17 @@ export interface BenchOptions {
   readonly log?: (line: string) => void;
 }
 
+/** CPU ms spent per request (or message) by each part of the system: the measured process, Postgres, Redis and the benchmark itself. */
+export interface CpuCost {
+  readonly app: number;
+  readonly postgres: number;
+  readonly redis: number;
+  readonly bench: number;
+}
+
 export interface DrainResult {
   readonly messages: number;
+  readonly cpuMsPerMessage: CpuCost;
   /** Deliveries per second at the sink, from the first arrival to the last. */
   readonly deliveriesPerSec: number;
   /** Messages the sink received (must equal `messages`). */
@@ -56,6 +66,7 @@ export interface DrainResult {
 export interface AcceptResult extends HttpLoadResult {
   /** Rows stored by the run; equals `ok` when every 202 stored exactly one row. */
   readonly rows: number;
+  readonly cpuMsPerRequest: CpuCost;
 }
 
 export interface LatencyResult {
@@ -70,7 +81,7 @@ export interface LatencyResult {
 export interface RunResult {
   readonly herald: {
     readonly accept: AcceptResult;
-    readonly batch: HttpLoadResult & { readonly rows: number };
+    readonly batch: HttpLoadResult & { readonly rows: number; readonly cpuMsPerNotification: CpuCost };
     readonly drain: DrainResult;
     readonly latency: LatencyResult;
     readonly allInOneAccept: HttpLoadResult;
@@ -148,22 +159,28 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
     await Promise.all([waitForHttp(`${heraldUrl}/livez`, heraldApi, STARTUP_TIMEOUT_MS), baselineApi.waitForLine(/^ready$/, STARTUP_TIMEOUT_MS)]);
 
     log('accept: herald');
-    const heraldAccept = await acceptLoad({ baseUrl: heraldUrl, token: db.apiKey, connections: options.acceptConnections, size: options.accept, keyPrefix: `accept-${run}` });
+    const heraldAccept = await withCpu([heraldApi.pid], () =>
+      acceptLoad({ baseUrl: heraldUrl, token: db.apiKey, connections: options.acceptConnections, size: options.accept, keyPrefix: `accept-${run}` }),
+    );
     const heraldAcceptRows = await countRows('notifications');
     log('accept: baseline');
-    const baselineAccept = await acceptLoad({ baseUrl: baselineUrl, connections: options.acceptConnections, size: options.accept, keyPrefix: `accept-${run}` });
+    const baselineAccept = await withCpu([baselineApi.pid], () =>
+      acceptLoad({ baseUrl: baselineUrl, connections: options.acceptConnections, size: options.accept, keyPrefix: `accept-${run}` }),
+    );
     const baselineAcceptRows = await countRows('baseline_messages');
     await resetState();
 
     log('batch: herald');
-    const batch = await batchLoad({
-      baseUrl: heraldUrl,
-      token: db.apiKey,
-      connections: options.batchConnections,
-      size: options.batch,
-      items: options.batchItems,
-      keyPrefix: `batch-${run}`,
-    });
+    const batch = await withCpu([heraldApi.pid], () =>
+      batchLoad({
+        baseUrl: heraldUrl,
+        token: db.apiKey,
+        connections: options.batchConnections,
+        size: options.batch,
+        items: options.batchItems,
+        keyPrefix: `batch-${run}`,
+      }),
+    );
     const batchRows = await countRows('notifications');
     await resetState();
 
@@ -203,14 +220,17 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
 
     return {
       herald: {
-        accept: { ...heraldAccept, rows: heraldAcceptRows },
-        batch: { ...batch, rows: batchRows },
+        accept: { ...heraldAccept.result, rows: heraldAcceptRows, cpuMsPerRequest: perUnit(heraldAccept.cpu, heraldAccept.result.ok) },
+        batch: { ...batch.result, rows: batchRows, cpuMsPerNotification: perUnit(batch.cpu, batch.result.ok * options.batchItems) },
         drain: heraldDrain,
         latency,
         allInOneAccept,
         peakRssMb: { api: mb(apiPeak), worker: mb(workerPeak), allInOne: mb(allInOnePeak) },
       },
-      baseline: { accept: { ...baselineAccept, rows: baselineAcceptRows }, drain: baselineDrain },
+      baseline: {
+        accept: { ...baselineAccept.result, rows: baselineAcceptRows, cpuMsPerRequest: perUnit(baselineAccept.cpu, baselineAccept.result.ok) },
+        drain: baselineDrain,
+      },
     };
   } finally {
     await killAllBenchProcesses();
@@ -259,7 +279,7 @@ async function measureDrain(sink: CountingSink, worker: BenchProcess, queue: Que
     throw new Error(`${worker.name} exited (${code ?? signal}) during the drain\n${worker.tail.join('\n')}`);
   });
   died.catch(() => undefined);
-  await Promise.race([sink.waitForCount(messages, 60_000 + messages * 10), died]);
+  const { cpu } = await withCpu([worker.pid], () => Promise.race([sink.waitForCount(messages, 60_000 + messages * 10), died]));
   const deadline = Date.now() + 30_000;
   let jobsLeft = Number.POSITIVE_INFINITY;
   let sent = 0;
@@ -275,6 +295,7 @@ async function measureDrain(sink: CountingSink, worker: BenchProcess, queue: Que
   const seconds = ((sink.lastAt ?? 0) - (sink.firstAt ?? 0)) / 1000;
   return {
     messages,
+    cpuMsPerMessage: perUnit(cpu, messages),
     deliveriesPerSec: messages > 1 && seconds > 0 ? (messages - 1) / seconds : Number.NaN,
     sinkCount: sink.count,
     sentRows: sent,
@@ -299,6 +320,22 @@ async function measureLatency(sink: CountingSink, baseUrl: string, token: string
     p99Ms: round(percentile(latencies, 99)),
     maxMs: round(Math.max(...latencies)),
   };
+}
+
+/** Runs `work` and reports the CPU time it cost the given processes, Postgres, Redis and this process. */
+export async function withCpu<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; cpu: CpuCost }> {
+  const before = cpuSnapshot(pids);
+  const ownBefore = process.cpuUsage();
+  const result = await work();
+  const own = process.cpuUsage(ownBefore);
+  const used = cpuBetween(before, cpuSnapshot(pids));
+  const app = [...used.byPid.values()].reduce((a, b) => a + b, 0);
+  return { result, cpu: { app, postgres: used.postgres, redis: used.redis, bench: (own.user + own.system) / 1000 } };
+}
+
+export function perUnit(cpu: CpuCost, units: number): CpuCost {
+  const per = (ms: number) => (units > 0 ? Math.round((ms / units) * 1000) / 1000 : Number.NaN);
+  return { app: per(cpu.app), postgres: per(cpu.postgres), redis: per(cpu.redis), bench: per(cpu.bench) };
 }
 
 function round(value: number): number {

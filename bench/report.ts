@@ -1,4 +1,4 @@
-import type { RunResult } from './harness';
+import type { CpuCost, RunResult } from './harness';
 
 /** The issue's targets (2-core machine, medians of the runs). */
 export const TARGETS = {
@@ -36,6 +36,14 @@ export interface Summary {
     readonly acceptNon2xx: number;
     readonly drainPerSec: number;
     readonly drainExact: boolean;
+  };
+  /** Median CPU ms per request or message, by part of the system. */
+  readonly cpu: {
+    readonly heraldAccept: CpuCost;
+    readonly baselineAccept: CpuCost;
+    readonly heraldDrain: CpuCost;
+    readonly baselineDrain: CpuCost;
+    readonly heraldBatch: CpuCost;
   };
   /** Herald divided by the baseline, from the medians. */
   readonly ratios: { readonly acceptRps: number; readonly acceptP99: number; readonly acceptP50: number; readonly drain: number };
@@ -85,6 +93,19 @@ export function summarize(runs: readonly RunResult[]): Summary {
     drainPerSec: m((r) => r.baseline.drain.deliveriesPerSec, 0),
     drainExact: exact((r) => r.baseline.drain),
   };
+  const cost = (pick: (run: RunResult) => CpuCost): CpuCost => ({
+    app: m((r) => pick(r).app, 3),
+    postgres: m((r) => pick(r).postgres, 3),
+    redis: m((r) => pick(r).redis, 3),
+    bench: m((r) => pick(r).bench, 3),
+  });
+  const cpu = {
+    heraldAccept: cost((r) => r.herald.accept.cpuMsPerRequest),
+    baselineAccept: cost((r) => r.baseline.accept.cpuMsPerRequest),
+    heraldDrain: cost((r) => r.herald.drain.cpuMsPerMessage),
+    baselineDrain: cost((r) => r.baseline.drain.cpuMsPerMessage),
+    heraldBatch: cost((r) => r.herald.batch.cpuMsPerNotification),
+  };
   const ratios = {
     acceptRps: fixed(herald.acceptRps / baseline.acceptRps, 2),
     acceptP50: fixed(herald.acceptP50Ms / baseline.acceptP50Ms, 2),
@@ -101,7 +122,7 @@ export function summarize(runs: readonly RunResult[]): Summary {
     { name: 'accept-to-sent p50', target: `≤ ${TARGETS.latencyP50Ms} ms`, value: `${herald.latencyP50Ms} ms`, met: herald.latencyP50Ms <= TARGETS.latencyP50Ms },
     { name: 'all-in-one peak RSS', target: `≤ ${TARGETS.allInOneRssMb} MB`, value: `${herald.rssAllInOneMb} MB`, met: herald.rssAllInOneMb <= TARGETS.allInOneRssMb },
   ];
-  return { runs: runs.length, herald, baseline, ratios, targets };
+  return { runs: runs.length, herald, baseline, cpu, ratios, targets };
 }
 
 const n = (value: number) => (Number.isNaN(value) ? 'n/a' : value.toLocaleString('en-US', { maximumFractionDigits: 1 }));
@@ -129,4 +150,19 @@ export function markdownTable(summary: Summary): string {
   const header = ['measurement', 'Herald', 'baseline', 'Herald / baseline', 'target', 'met'];
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(['---', '---:', '---:', '---:', '---', '---']), ...rows.map(line)].join('\n');
+}
+
+/** Where the CPU goes: ms per request or message in the app process, Postgres, Redis and the load generator/sink. */
+export function cpuTable(summary: Summary): string {
+  const { cpu } = summary;
+  const row = (name: string, c: CpuCost) => `| ${name} | ${c.app} | ${c.postgres} | ${c.redis} | ${c.bench} | ${Math.round((c.app + c.postgres + c.redis + c.bench) * 1000) / 1000} |`;
+  return [
+    '| CPU ms per unit | app process | Postgres | Redis | bench (load, sink) | total |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    row('accept, Herald (per request)', cpu.heraldAccept),
+    row('accept, baseline (per request)', cpu.baselineAccept),
+    row('drain, Herald (per message)', cpu.heraldDrain),
+    row('drain, baseline (per message)', cpu.baselineDrain),
+    row('batch, Herald (per notification)', cpu.heraldBatch),
+  ].join('\n');
 }

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../services/platform/config';
 import { killAllBenchProcesses } from './bench-process';
 import { type BenchOptions, type RunResult, runBenchmarkOnce } from './harness';
-import { markdownTable, summarize } from './report';
+import { cpuTable, markdownTable, summarize } from './report';
 
 const ROOT = join(__dirname, '..');
 
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
 
   const summary = summarize(results);
   const table = markdownTable(summary);
+  const cpu = cpuTable(summary);
   const date = new Date().toISOString().slice(0, 10);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const { log: _log, launchers: _launchers, cwd: _cwd, ...settings } = options;
@@ -139,9 +140,9 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), command, machine: { ...machine, loadAfter: loadavg().map((v) => Math.round(v * 100) / 100) }, settings, summary, runs: results, table }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), command, machine: { ...machine, loadAfter: loadavg().map((v) => Math.round(v * 100) / 100) }, settings, summary, runs: results, table, cpuTable: cpu }, null, 2)}\n`,
   );
-  console.log(`\n${table}\n\nMachine: ${machine.cores} cores, ${machine.memoryGb} GB RAM (${machine.cpu}), Node ${machine.node}. Medians of ${runs} run(s). Command: \`${command}\`.`);
+  console.log(`\n${table}\n\n${cpu}\n\nMachine: ${machine.cores} cores, ${machine.memoryGb} GB RAM (${machine.cpu}), Node ${machine.node}. Medians of ${runs} run(s). Command: \`${command}\`.`);
   console.log(`Results written to ${file}`);
   const missed = summary.targets.filter((target) => !target.met);
   if (missed.length > 0) console.log(`Targets not met: ${missed.map((t) => `${t.name} (${t.value}, target ${t.target})`).join('; ')}`);
