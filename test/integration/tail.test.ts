@@ -149,6 +149,8 @@ describe('delivery events from a real worker', () => {
 });
 
 describe('herald tail, the real CLI', () => {
+  // ts-node compiles the CLI at start; on a loaded machine that alone takes many seconds.
+  const STARTUP_MS = 45_000;
   let tail: HeraldProcess | undefined;
   const env = () => ({ DATABASE_URL: t.config.databaseUrl, REDIS_URL: t.config.redisUrl, QUEUE_PREFIX: t.config.queuePrefix, LOG_LEVEL: 'silent' });
 
@@ -164,30 +166,30 @@ describe('herald tail, the real CLI', () => {
     const id = await notify('cli@example.com', 'CLI');
     await sink.waitForHeld(1);
     tail = spawnHerald(['tail', '--json', '--id', id], env());
-    await tail.waitForLine(/^herald tail: following/);
+    await tail.waitForLine(/^herald tail: following/, STARTUP_MS);
     sink.release();
-    const line = await tail.waitForLine(new RegExp(`"messageId":"${id}"`));
+    const line = await tail.waitForLine(new RegExp(`"messageId":"${id}"`), STARTUP_MS);
     const event = deliveryEventSchema.parse(JSON.parse(line));
     expect(event).toMatchObject({ messageId: id, status: 'sent', provider: 'smtp' });
     tail.kill('SIGTERM');
     expect(await tail.exited).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 
   it('prints human-readable lines, replaying the past with --since and filtering with --kind', async () => {
     const contact = (await request(t.app).post('/api/contact').send({ name: 'Bo', email: 'bo@example.com', message: 'hello' }).expect(202)).body.id as string;
     await waitUntil(async () => (await reader.read('0-0')).events.some((e) => e.event.messageId === contact), { what: 'the contact event' });
     tail = spawnHerald(['tail', '--since', '10m', '--kind', 'contact'], env());
-    const line = await tail.waitForLine(new RegExp(contact));
+    const line = await tail.waitForLine(new RegExp(contact), STARTUP_MS);
     expect(line).toMatch(new RegExp(`^\\S+Z  sent {6}contact {7}${contact}  attempt 1/4  smtp sent \\d+ms  total \\d+ms$`));
     expect(tail.lines.filter((l) => l.includes('notification'))).toEqual([]);
-  });
+  }, 120_000);
 
   it('rejects bad arguments with exit code 2', async () => {
     tail = spawnHerald(['tail', '--status', 'bogus'], env());
     const { code } = await tail.exited;
     expect(code).toBe(2);
     expect(tail.lines.join('\n')).toMatch(/--status must be one of/);
-  });
+  }, 120_000);
 });
 
 describe('tail arguments and format', () => {
