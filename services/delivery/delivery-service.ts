@@ -49,12 +49,16 @@ export class DeliveryService {
     const started = performance.now();
     const result = await this.chain.deliver(this.compose(claimed), this.routing(claimed));
     const durationMs = performance.now() - started;
-    await this.repository.recordAttempts(request.kind, request.id, request.attempt, result.tries);
-    for (const listener of this.listeners) listener.onAttempt?.(request, result, durationMs);
+    // The attempt's rows are written by the same statement as its outcome (one commit per delivery).
+    const attempts = { attempt: request.attempt, tries: result.tries };
+    const notify = () => {
+      for (const listener of this.listeners) listener.onAttempt?.(request, result, durationMs);
+    };
 
     const log = { messageId: request.id, jobId: request.jobId, kind: request.kind, attempt: request.attempt, durationMs: Math.round(durationMs) };
     if (result.outcome === 'sent') {
-      await this.repository.markSent(request.kind, request.id, result.provider, result.providerMessageId);
+      await this.repository.markSent(request.kind, request.id, result.provider, result.providerMessageId, attempts);
+      notify();
       this.logger.info({ ...log, provider: result.provider, outcome: 'sent' }, 'delivered');
       return { outcome: 'sent', provider: result.provider, providerMessageId: result.providerMessageId };
     }
@@ -65,11 +69,13 @@ export class DeliveryService {
     const isPermanent = result.outcome === 'permanent';
     const hasReachedMaxAttempts = request.attempt >= request.maxAttempts;
     if (isPermanent || hasReachedMaxAttempts) {
-      await this.repository.markFailed(request.kind, request.id, result.error);
+      await this.repository.markFailed(request.kind, request.id, result.error, attempts);
+      notify();
       this.logger.warn({ ...log, ...failure, outcome: 'failed', error: result.error }, 'delivery failed');
       return { outcome: 'failed', error: result.error, permanent: isPermanent };
     }
-    await this.repository.markRetrying(request.kind, request.id, result.error);
+    await this.repository.markRetrying(request.kind, request.id, result.error, attempts);
+    notify();
     this.logger.warn({ ...log, ...failure, outcome: 'retry', error: result.error }, 'delivery will be retried');
     return { outcome: 'retry', error: result.error };
   }
