@@ -6,6 +6,7 @@ import { type AcceptObserver, ignoreAccepted } from '../messages/accept-observer
 import type { MessageEnqueuer } from '../messages/enqueuer';
 import { requestHash } from '../messages/idempotency';
 import { Coalescer } from '../platform/coalescer';
+import { withLogContext } from '../platform/log-context';
 import { type ListQuery, type Page, toPage } from '../messages/pagination';
 import { ACCEPTED_MESSAGE, iso, visibleClient } from '../messages/views';
 import type { NotificationRepository } from './repository';
@@ -87,7 +88,8 @@ export class NotificationService {
     private readonly enqueuer: MessageEnqueuer,
     private readonly onAccepted: AcceptObserver = ignoreAccepted,
   ) {
-    this.#accepts = new Coalescer((entries) => this.storeAndEnqueue(entries), ACCEPT_COALESCING);
+    // A group serves many requests, so its log lines carry none of their ids.
+    this.#accepts = new Coalescer((entries) => withLogContext({}, () => this.storeAndEnqueue(entries)), ACCEPT_COALESCING);
   }
 
   private newRow(clientId: string, key: string, hash: string, input: NotifyRequest, now: Date): NewNotification {
