@@ -9,7 +9,7 @@ import { Coalescer } from '../platform/coalescer';
 import { withLogContext } from '../platform/log-context';
 import { type ListQuery, type Page, toPage } from '../messages/pagination';
 import { ACCEPTED_MESSAGE, iso, visibleClient } from '../messages/views';
-import type { NotificationRepository } from './repository';
+import type { AcceptedNotification, NotificationRepository } from './repository';
 import type { AcceptedResponse } from '../contact/schema';
 import type { AttemptView, BatchItem, BatchResult, NotificationView, NotifyRequest } from './schema';
 
@@ -49,11 +49,11 @@ function isScheduled(sendAt: Date | null | undefined, now: Date): boolean {
 }
 
 /** The accepted body is derived from the row alone, so a replay answers exactly as the original did. */
-export function acceptedBody(row: NotificationRow): AcceptedResponse {
+export function acceptedBody(row: AcceptedNotification): AcceptedResponse {
   return { id: row.id, status: isScheduled(row.send_at, row.created_at) ? 'scheduled' : 'queued', message: ACCEPTED_MESSAGE };
 }
 
-function enqueueRequestFor(row: NotificationRow, now: Date): EnqueueRequest {
+function enqueueRequestFor(row: AcceptedNotification, now: Date): EnqueueRequest {
   return {
     id: row.id,
     kind: 'notification',
@@ -71,7 +71,7 @@ interface PendingAccept {
   readonly now: Date;
 }
 
-type StoredAccept = { readonly row: NotificationRow; readonly isNew: boolean } | 'mismatch';
+type StoredAccept = { readonly row: AcceptedNotification; readonly isNew: boolean } | 'mismatch';
 
 /**
  * Single accepts arriving together share one INSERT and one enqueue (group commit): a few
