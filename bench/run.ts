@@ -27,6 +27,7 @@ const USAGE = `usage: npm run bench -- [options]
   --no-build               use the existing dist/ build
   --cpu-prof DIR           write a V8 CPU profile of every Herald and baseline process to DIR
                            (summarise one with: npx ts-node --transpile-only bench/profile-summary.ts FILE)
+  --herald-node-arg ARG    extra node option for the Herald processes (repeatable), for experiments
 `;
 
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      'herald-node-arg': { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
     },
   });
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
   const options: BenchOptions = {
     cwd: ROOT,
     launchers: {
-      herald: [...profile, 'dist/services/main.js'],
+      herald: [...profile, ...(values['herald-node-arg'] ?? []), 'dist/services/main.js'],
       baselineApi: [...profile, 'dist/bench/baseline/api.js'],
       baselineWorker: [...profile, 'dist/bench/baseline/worker.js'],
     },
