@@ -12,6 +12,8 @@ export function createRedis(url: string, options: { failFast?: boolean } = {}): 
     maxRetriesPerRequest: options.failFast === true ? 1 : null,
     enableOfflineQueue: options.failFast !== true,
     connectTimeout: 2000,
+    // A connection closed while reconnecting would otherwise keep the process alive for 2 s.
+    disconnectTimeout: 200,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
