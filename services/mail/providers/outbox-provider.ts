@@ -3,6 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { OutgoingMail } from '../outgoing-mail';
+import { toNodemailerMessage } from './nodemailer-message';
 import { ProviderError, type MailProvider, type SendResult } from './mail-provider';
 
 /** `<row-id@domain>` → `row-id`, reduced to characters that are safe in any file name. */
@@ -46,19 +47,7 @@ export class OutboxProvider implements MailProvider {
   async close(): Promise<void> {}
 
   async #build(mail: OutgoingMail): Promise<Buffer> {
-    const node = new MailComposer({
-      messageId: mail.messageId,
-      from: mail.from,
-      to: [...mail.to],
-      cc: [...mail.cc],
-      bcc: [...mail.bcc],
-      ...(mail.replyTo === undefined ? {} : { replyTo: mail.replyTo }),
-      subject: mail.subject,
-      ...(mail.text === undefined ? {} : { text: mail.text }),
-      ...(mail.html === undefined ? {} : { html: mail.html }),
-      disableFileAccess: true,
-      disableUrlAccess: true,
-    }).compile();
+    const node = new MailComposer(toNodemailerMessage(mail)).compile();
     // The file stands for the whole send, so keep Bcc visible to whoever inspects it.
     node.keepBcc = true;
     return node.build();

@@ -2,6 +2,7 @@ import nodemailer from 'nodemailer';
 import type { NodemailerError, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
 import type { SMTPPoolOptions } from 'nodemailer';
 import type { OutgoingMail } from '../outgoing-mail';
+import { toNodemailerMessage } from './nodemailer-message';
 import { shortDetail } from './http-failure';
 import { ProviderError, type FailureKind, type MailProvider, type SendResult } from './mail-provider';
 
@@ -68,19 +69,7 @@ export class SmtpProvider implements MailProvider {
 
   async send(mail: OutgoingMail): Promise<SendResult> {
     try {
-      const info = await this.#transport.sendMail({
-        messageId: mail.messageId,
-        from: mail.from,
-        to: [...mail.to],
-        cc: [...mail.cc],
-        bcc: [...mail.bcc],
-        ...(mail.replyTo === undefined ? {} : { replyTo: mail.replyTo }),
-        subject: mail.subject,
-        ...(mail.text === undefined ? {} : { text: mail.text }),
-        ...(mail.html === undefined ? {} : { html: mail.html }),
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      });
+      const info = await this.#transport.sendMail(toNodemailerMessage(mail));
       return { providerMessageId: info.messageId };
     } catch (err) {
       throw this.#toProviderError(err);

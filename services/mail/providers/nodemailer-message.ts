@@ -1,0 +1,23 @@
+import type Mail from 'nodemailer/lib/mailer';
+import type { OutgoingMail } from '../outgoing-mail';
+
+/**
+ * The nodemailer message for an OutgoingMail, shared by the SMTP and outbox
+ * providers. File and URL access stay off so no content can read local files
+ * or fetch URLs.
+ */
+export function toNodemailerMessage(mail: OutgoingMail): Mail.Options {
+  return {
+    messageId: mail.messageId,
+    from: mail.from,
+    to: [...mail.to],
+    cc: [...mail.cc],
+    bcc: [...mail.bcc],
+    ...(mail.replyTo === undefined ? {} : { replyTo: mail.replyTo }),
+    subject: mail.subject,
+    ...(mail.text === undefined ? {} : { text: mail.text }),
+    ...(mail.html === undefined ? {} : { html: mail.html }),
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}
