@@ -4,7 +4,7 @@ import { notFound } from '../platform/errors';
 import { type AcceptObserver, ignoreAccepted } from '../messages/accept-observer';
 import type { MessageEnqueuer } from '../messages/enqueuer';
 import { acceptOnce, requestHash } from '../messages/idempotency';
-import { type ListQuery, type Page, toPage } from '../messages/pagination';
+import { listFilterFor, type ListQuery, type Page, toPage } from '../messages/pagination';
 import { iso, visibleClient } from '../messages/views';
 import type { ContactRepository } from './repository';
 import type { AcceptedResponse, ContactRequest, ContactView } from './schema';
@@ -84,12 +84,7 @@ export class ContactService {
   }
 
   async list(principal: Principal, path: string, query: ListQuery): Promise<Page<ContactView>> {
-    const { count, rows } = await this.repository.list({
-      clientId: visibleClient(principal),
-      status: query.status,
-      limit: query.page_size,
-      offset: (query.page - 1) * query.page_size,
-    });
+    const { count, rows } = await this.repository.list(listFilterFor(principal, query));
     return toPage(path, query, count, rows.map(toContactView));
   }
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Principal } from '../auth/scopes';
 import { MESSAGE_STATUSES } from '../platform/database';
+import { visibleClient } from './views';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -30,5 +32,15 @@ export function toPage<T>(path: string, query: ListQuery, count: number, results
     next: hasNext ? link(query.page + 1) : null,
     previous: query.page > 1 ? link(query.page - 1) : null,
     results,
+  };
+}
+
+/** The repository filter for one page of what `principal` may see. */
+export function listFilterFor(principal: Principal, query: ListQuery) {
+  return {
+    clientId: visibleClient(principal),
+    status: query.status,
+    limit: query.page_size,
+    offset: (query.page - 1) * query.page_size,
   };
 }

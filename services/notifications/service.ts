@@ -7,7 +7,7 @@ import type { MessageEnqueuer } from '../messages/enqueuer';
 import { requestHash } from '../messages/idempotency';
 import { Coalescer } from '../platform/coalescer';
 import { withLogContext } from '../platform/log-context';
-import { type ListQuery, type Page, toPage } from '../messages/pagination';
+import { listFilterFor, type ListQuery, type Page, toPage } from '../messages/pagination';
 import { ACCEPTED_MESSAGE, iso, visibleClient } from '../messages/views';
 import type { AcceptedNotification, NotificationRepository } from './repository';
 import type { AcceptedResponse } from '../contact/schema';
@@ -223,12 +223,7 @@ export class NotificationService {
   }
 
   async list(principal: Principal, path: string, query: ListQuery): Promise<Page<NotificationView>> {
-    const { count, rows } = await this.repository.list({
-      clientId: visibleClient(principal),
-      status: query.status,
-      limit: query.page_size,
-      offset: (query.page - 1) * query.page_size,
-    });
+    const { count, rows } = await this.repository.list(listFilterFor(principal, query));
     return toPage(path, query, count, rows.map(toNotificationView));
   }
 }
