@@ -258,7 +258,7 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
 }
 
 /** Fills Herald's queue through its batch endpoint, as a client would, one request at a time. */
-async function fillHerald(baseUrl: string, token: string, count: number, keyPrefix: string): Promise<void> {
+export async function fillHerald(baseUrl: string, token: string, count: number, keyPrefix: string): Promise<void> {
   const chunks: number[] = [];
   for (let left = count; left > 0; left -= 1000) chunks.push(Math.min(1000, left));
   let next = 0;
@@ -276,7 +276,7 @@ async function fillHerald(baseUrl: string, token: string, count: number, keyPref
 }
 
 /** Fills the baseline's table and queue directly: its API has no batch endpoint, and the drain measures only the worker. */
-async function fillBaseline(db: BenchDatabase, queue: Queue, count: number): Promise<void> {
+export async function fillBaseline(db: BenchDatabase, queue: Queue, count: number): Promise<void> {
   const rows = await db.query<{ id: string }>(
     `insert into baseline_messages (idempotency_key, "to", subject, text)
      select 'drain-' || g, 'bench@example.com', 'Benchmark', 'Hello from the Herald benchmark.' from generate_series(1, $1::int) g
@@ -289,7 +289,7 @@ async function fillBaseline(db: BenchDatabase, queue: Queue, count: number): Pro
 }
 
 /** Waits until the sink has every message and the queue is empty, then checks that nothing arrived twice. */
-async function measureDrain(sink: CountingSink, worker: BenchProcess, queue: Queue, messages: number, sentRows: () => Promise<number>): Promise<DrainResult> {
+export async function measureDrain(sink: CountingSink, worker: BenchProcess, queue: Queue, messages: number, sentRows: () => Promise<number>): Promise<DrainResult> {
   const died = worker.exited.then(({ code, signal }) => {
     throw new Error(`${worker.name} exited (${code ?? signal}) during the drain\n${worker.tail.join('\n')}`);
   });
