@@ -1,6 +1,5 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { DeliveryService } from '../services/delivery/delivery-service';
-import { withLogContext } from '../services/platform/log-context';
 import { type DeliveryJob, deliveryJobSchema } from '../services/platform/queue';
 
 /** Adapts DeliveryService outcomes to BullMQ's signals: throw to retry, UnrecoverableError to stop. */
@@ -8,15 +7,14 @@ export function createDeliveryProcessor(delivery: DeliveryService) {
   return async (job: Job<DeliveryJob, void, 'deliver'>, token?: string): Promise<void> => {
     const parsed = deliveryJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError('malformed delivery job');
-    const outcome = await withLogContext({ jobId: job.id }, () =>
-      delivery.deliver({
-        id: parsed.data.id,
-        kind: parsed.data.kind,
-        attempt: job.attemptsMade + 1,
-        maxAttempts: job.opts.attempts ?? 1,
-        jobId: job.id,
-      }),
-    );
+    // The job id reaches the log lines in the request rather than a log context (log-context.ts).
+    const outcome = await delivery.deliver({
+      id: parsed.data.id,
+      kind: parsed.data.kind,
+      attempt: job.attemptsMade + 1,
+      maxAttempts: job.opts.attempts ?? 1,
+      jobId: job.id,
+    });
     switch (outcome.outcome) {
       case 'sent':
       case 'skipped':

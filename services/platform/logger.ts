@@ -38,7 +38,7 @@ export function createLogger(options: { level: string; role: string }, destinati
     {
       level: options.level,
       base: { role: options.role },
-      // The request id or job id of the work in progress, on every line written during it.
+      // The id of the request in progress, on every line written while serving it.
       mixin: logContext,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
