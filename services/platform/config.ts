@@ -41,7 +41,7 @@ export const configSchema = z
     RETRY_BASE_DELAY_MS: int(5000),
     RETRY_FACTOR: z.preprocess(emptyAsUnset, z.coerce.number().min(1).default(5)),
     DELIVERY_ATTEMPTS: int(4, 1),
-    WORKER_CONCURRENCY: int(10, 1),
+    WORKER_CONCURRENCY: int(25, 1),
     QUEUE_PREFIX: z.string().min(1).default('{herald}'),
     JWT_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     HERALD_ADMIN_KEY: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
