@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBenchDatabase, flushPrefix } from './bench-database';
 import { freePort, killAllBenchProcesses, startNodeProcess, waitForHttp } from './bench-process';
+import { HERALD_NODE_FLAGS } from '../services/platform/node-flags';
 import { perUnit, withCpu } from './harness';
 import { acceptLoad } from './load';
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   try {
     const [heraldPort, baselinePort, workerPort] = [await freePort(), await freePort(), await freePort()];
     const common = { NODE_ENV: 'production', DATABASE_URL: db.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix };
-    const herald = startNodeProcess('herald api', [...profile, 'dist/services/main.js', 'serve', '--role', 'api'], {
+    const herald = startNodeProcess('herald api', [...HERALD_NODE_FLAGS, ...profile, 'dist/services/main.js', 'serve', '--role', 'api'], {
       ...common,
       PORT: String(heraldPort),
       WORKER_HTTP_PORT: String(workerPort),

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../services/platform/config';
+import { HERALD_NODE_FLAGS } from '../services/platform/node-flags';
 import { QUEUE_NAMES } from '../services/platform/queue';
 import { BASELINE_QUEUE } from './baseline/schema';
 import { createBenchDatabase, flushPrefix } from './bench-database';
@@ -51,12 +52,12 @@ async function main(): Promise<void> {
       NOTIFY_RATE_LIMIT: '1000000000',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
-    const api = startNodeProcess('herald api', ['dist/services/main.js', 'serve', '--role', 'api'], env, ROOT);
+    const api = startNodeProcess('herald api', [...HERALD_NODE_FLAGS, 'dist/services/main.js', 'serve', '--role', 'api'], env, ROOT);
     await waitForHttp(`http://127.0.0.1:${apiPort}/livez`, api, 60_000);
     for (let round = 1; round <= Number(values.rounds); round += 1) {
       await fillHerald(`http://127.0.0.1:${apiPort}`, db.apiKey, messages, `probe-${round}`);
       sink.reset();
-      const worker = startNodeProcess('herald worker', [...(values['herald-node-arg'] ?? []), ...profile, 'dist/services/main.js', 'serve', '--role', 'worker'], env, ROOT);
+      const worker = startNodeProcess('herald worker', [...HERALD_NODE_FLAGS, ...(values['herald-node-arg'] ?? []), ...profile, 'dist/services/main.js', 'serve', '--role', 'worker'], env, ROOT);
       const commits = async () => Number((await db.query<{ n: string }>('select xact_commit as n from pg_stat_database where datname = current_database()'))[0]?.n);
       let before = await commits();
       const herald = await measureDrain(sink, worker, heraldQueue, messages, async () => Number((await db.query<{ n: number }>("select count(*)::int as n from notifications where status = 'sent'"))[0]?.n));

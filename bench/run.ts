@@ -6,6 +6,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../services/platform/config';
+import { HERALD_NODE_FLAGS } from '../services/platform/node-flags';
 import { killAllBenchProcesses } from './bench-process';
 import { type BenchOptions, type RunResult, runBenchmarkOnce } from './harness';
 import { cpuTable, markdownTable, summarize } from './report';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   const options: BenchOptions = {
     cwd: ROOT,
     launchers: {
-      herald: [...profile, ...(values['herald-node-arg'] ?? []), 'dist/services/main.js'],
+      herald: [...profile, ...HERALD_NODE_FLAGS, ...(values['herald-node-arg'] ?? []), 'dist/services/main.js'],
       baselineApi: [...profile, 'dist/bench/baseline/api.js'],
       baselineWorker: [...profile, 'dist/bench/baseline/worker.js'],
     },

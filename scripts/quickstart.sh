@@ -61,4 +61,5 @@ cat <<INFO
 
 INFO
 
-exec node dist/services/main.js serve
+# V8 options: services/platform/node-flags.ts.
+exec node --max-semi-space-size=8 dist/services/main.js serve

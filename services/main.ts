@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ApiKeyRepository } from './auth/api-key-repository';

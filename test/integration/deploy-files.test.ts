@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { configSchema, loadConfig } from '../../services/platform/config';
+import { HERALD_NODE_FLAGS } from '../../services/platform/node-flags';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -174,8 +175,16 @@ describe('Dockerfile', () => {
     expect(exposed.map((port) => port.replace(/\/tcp$/, ''))).toContain('8002');
   });
 
-  it('starts the herald CLI', () => {
-    expect(finalStage).toContain('ENTRYPOINT ["node", "dist/services/main.js"]');
+  it("starts the herald CLI with Herald's V8 options", () => {
+    const command = ['node', ...HERALD_NODE_FLAGS, 'dist/services/main.js'].map((part) => `"${part}"`).join(', ');
+    expect(finalStage).toContain(`ENTRYPOINT [${command}]`);
+  });
+});
+
+describe("Herald's V8 options", () => {
+  it('are passed by the herald command and the quickstart as by the image', () => {
+    expect(read('services/main.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${HERALD_NODE_FLAGS.join(' ')}`);
+    expect(read('scripts/quickstart.sh')).toContain(`exec node ${HERALD_NODE_FLAGS.join(' ')} dist/services/main.js serve`);
   });
 });
 
