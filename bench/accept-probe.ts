@@ -1,6 +1,6 @@
 // A quick look at the accept path alone, for profiling: starts a Herald api process and the baseline
 // api, alternates short accept loads on them, and prints requests/s and CPU ms per request.
-//   npx ts-node --transpile-only bench/accept-probe.ts [--seconds 8] [--rounds 2] [--cpu-prof DIR]
+//   npx ts-node --transpile-only bench/accept-probe.ts [--seconds 8] [--rounds 2] [--cpu-prof DIR] [--herald-node-arg ARG]
 // Uses the existing build (npm run build; tsc -p bench/tsconfig.baseline.json).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,13 @@ const ROOT = join(__dirname, '..');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '50' }, 'cpu-prof': { type: 'string' } },
+    options: {
+      seconds: { type: 'string', default: '8' },
+      rounds: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '50' },
+      'cpu-prof': { type: 'string' },
+      'herald-node-arg': { type: 'string', multiple: true },
+    },
   });
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const db = await createBenchDatabase(process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/herald');
@@ -23,7 +29,7 @@ async function main(): Promise<void> {
   try {
     const [heraldPort, baselinePort, workerPort] = [await freePort(), await freePort(), await freePort()];
     const common = { NODE_ENV: 'production', DATABASE_URL: db.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix };
-    const herald = startNodeProcess('herald api', [...HERALD_NODE_FLAGS, ...profile, 'dist/services/main.js', 'serve', '--role', 'api'], {
+    const herald = startNodeProcess('herald api', [...HERALD_NODE_FLAGS, ...(values['herald-node-arg'] ?? []), ...profile, 'dist/services/main.js', 'serve', '--role', 'api'], {
       ...common,
       PORT: String(heraldPort),
       WORKER_HTTP_PORT: String(workerPort),
