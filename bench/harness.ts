@@ -26,6 +26,8 @@ export interface BenchOptions {
   /** Any database URL on the server to use; the benchmark makes its own database there. */
   readonly databaseServerUrl: string;
   readonly redisUrl: string;
+  /** Accept load on each API before the measured one, discarded: both JITs warm, both pools full. */
+  readonly warmup: LoadSize;
   readonly accept: LoadSize;
   readonly acceptConnections: number;
   readonly drainMessages: number;
@@ -168,6 +170,13 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
     const heraldApi = startHerald('api', prefixes.herald, ports.herald);
     const baselineApi = startNodeProcess('baseline api', options.launchers.baselineApi, baselineEnv({ PORT: String(ports.baseline) }), options.cwd);
     await Promise.all([waitForHttp(`${heraldUrl}/livez`, heraldApi, STARTUP_TIMEOUT_MS), baselineApi.waitForLine(/^ready$/, STARTUP_TIMEOUT_MS)]);
+
+    log('warm-up: herald and baseline');
+    await acceptLoad({ baseUrl: heraldUrl, token: db.apiKey, connections: options.acceptConnections, size: options.warmup, keyPrefix: `warmup-${run}` });
+    await acceptLoad({ baseUrl: baselineUrl, connections: options.acceptConnections, size: options.warmup, keyPrefix: `warmup-${run}` });
+    await settledRows('notifications');
+    await settledRows('baseline_messages');
+    await resetState();
 
     log('accept: herald');
     const heraldAccept = await withCpu([heraldApi.pid], () =>

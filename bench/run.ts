@@ -16,6 +16,7 @@ const ROOT = join(__dirname, '..');
 const USAGE = `usage: npm run bench -- [options]
 
   --runs N                 repetitions; the table shows medians (default 3)
+  --warmup-seconds S       unmeasured accept load on each API first (default 3)
   --accept-seconds S       POST /api/notify load per system (default 15)
   --connections N          autocannon connections for the accept load (default 50)
   --drain N                messages queued before the workers start (default 20000)
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     args: process.argv.slice(2),
     options: {
       runs: { type: 'string' },
+      'warmup-seconds': { type: 'string' },
       'accept-seconds': { type: 'string' },
       connections: { type: 'string' },
       drain: { type: 'string' },
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
     },
     databaseServerUrl,
     redisUrl,
+    warmup: { seconds: positive(values['warmup-seconds'], quick ? 1 : 3, 'warmup-seconds') },
     accept: { seconds: acceptSeconds },
     acceptConnections: Math.floor(positive(values.connections, 50, 'connections')),
     drainMessages: Math.floor(positive(values.drain, quick ? 5000 : 20_000, 'drain')),

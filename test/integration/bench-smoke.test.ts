@@ -21,6 +21,7 @@ describe('benchmark harness (smoke)', () => {
       },
       databaseServerUrl: TEST_SERVER_URL,
       redisUrl: TEST_REDIS_URL,
+      warmup: { requests: 20 },
       accept: { requests: 200 },
       acceptConnections: 10,
       drainMessages: 200,
