@@ -44,7 +44,10 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const breaker = options.breaker ?? new CircuitBreaker();
   const chain = new ProviderChain(providers, breaker);
   // Every attempt feeds the metrics and the live tail (`herald tail`), then any listener the caller adds.
-  const events = new DeliveryEventPublisher(infra.redis, config.queuePrefix, workerId, (error) => logger.warn({ err: error }, 'delivery event not published'));
+  // A connection of its own: BullMQ defines its scripts on the shared ones, and ioredis copies
+  // every defined script onto each pipeline it makes, which cost more than the appends themselves.
+  const eventsRedis = createRedis(config.redisUrl);
+  const events = new DeliveryEventPublisher(eventsRedis, config.queuePrefix, workerId, (error) => logger.warn({ err: error }, 'delivery event not published'));
   const listeners = [deliveryMetricsListener(infra.metrics), events, ...(options.listeners ?? [])];
   const delivery = new DeliveryService(new DeliveryRepository(infra.db), chain, config, logger, listeners);
   const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
@@ -89,6 +92,7 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
         await worker.close(true);
       }
       await events.flush();
+      eventsRedis.disconnect();
       unwatchCircuits();
       await chain.close();
       connection.disconnect();
