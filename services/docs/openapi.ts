@@ -157,6 +157,24 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       ...authErrors,
     },
   });
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics in the text exposition format; a bearer METRICS_TOKEN when one is set',
+    responses: {
+      '200': { description: 'The metrics', content: { 'text/plain': { schema: z.string() } } },
+      '401': problem('METRICS_TOKEN is set and the bearer token is missing or wrong'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/admin/queues',
+    summary: 'The queue dashboard (bull-board); an admin API key as bearer or as the HTTP basic password',
+    responses: {
+      '200': { description: 'The dashboard', content: { 'text/html': { schema: z.string() } } },
+      ...authErrors,
+    },
+  });
   for (const path of ['/livez', '/readyz', '/healthz']) {
     registry.registerPath({
       method: 'get',
