@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     file,
     `${JSON.stringify({ date: new Date().toISOString(), command, machine: { ...machine, loadAfter: loadavg().map((v) => Math.round(v * 100) / 100) }, settings, summary, runs: results, table, cpuTable: cpu }, null, 2)}\n`,
   );
-  console.log(`\n${table}\n\n${cpu}\n\nMachine: ${machine.cores} cores, ${machine.memoryGb} GB RAM (${machine.cpu}), Node ${machine.node}. Medians of ${runs} run(s). Command: \`${command}\`.`);
+  console.log(`\n${table}\n\n${cpu}\n\nMachine: ${machine.cores} cores, ${machine.memoryGb} GB RAM (${machine.cpu}), Node ${machine.node}. Medians of ${runs} run(s); Herald / baseline is the median of the ratios within each run (each run's in brackets). Command: \`${command}\`.`);
   console.log(`Results written to ${file}`);
   const missed = summary.targets.filter((target) => !target.met);
   if (missed.length > 0) console.log(`Targets not met: ${missed.map((t) => `${t.name} (${t.value}, target ${t.target})`).join('; ')}`);
