@@ -59,7 +59,8 @@ export class DeliveryService {
     if (result.outcome === 'sent') {
       await this.repository.markSent(request.kind, request.id, result.provider, result.providerMessageId, attempts);
       notify();
-      this.logger.info({ ...log, provider: result.provider, outcome: 'sent' }, 'delivered');
+      // The common case: build its line only when it will be written.
+      if (this.logger.isLevelEnabled('info')) this.logger.info({ ...log, provider: result.provider, outcome: 'sent' }, 'delivered');
       return { outcome: 'sent', provider: result.provider, providerMessageId: result.providerMessageId };
     }
     // The provider that answered last (or was skipped last) is the one the failure is about.

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { Coalescer } from '../platform/coalescer';
 import type { Db } from '../platform/db';
-import type { ContactMessageRow, MessageKind, NotificationRow } from '../platform/database';
+import { type ContactToSend, type MessageKind, type NotificationToSend, SEND_COLUMNS } from '../platform/database';
 
-export type MessageRow = { kind: 'contact'; row: ContactMessageRow } | { kind: 'notification'; row: NotificationRow };
+export type MessageRow = { kind: 'contact'; row: ContactToSend } | { kind: 'notification'; row: NotificationToSend };
 
 export interface AttemptRecord {
   readonly provider: string;
@@ -101,14 +101,14 @@ export class DeliveryRepository {
       for (const { item, index } of group) if (!firstById.has(item.id)) firstById.set(item.id, index);
       const ids = [...firstById.keys()];
       const retryCounts = ids.map((id) => requests[firstById.get(id) ?? 0]?.retryCount ?? 0);
-      const result = await sql<ContactMessageRow & NotificationRow>`
+      const result = await sql<ContactToSend & NotificationToSend>`
         update ${sql.table(tableOf(kind))} as m
            set status = 'sending', lease_until = now() + ${`${leaseMs} milliseconds`}::interval,
                retry_count = v.retry_count, updated_at = now()
           from unnest(${ids}::uuid[], ${retryCounts}::int[]) as v(id, retry_count)
          where m.id = v.id
            and (m.status in ('pending', 'queued', 'scheduled') or (m.status = 'sending' and m.lease_until < now()))
-        returning m.*`.execute(this.db);
+        returning ${sql.join(SEND_COLUMNS[kind].map((column) => sql.ref(`m.${column}`)))}`.execute(this.db);
       for (const row of result.rows) {
         const index = firstById.get(row.id);
         if (index !== undefined) results[index] = kind === 'contact' ? { kind, row } : { kind, row };

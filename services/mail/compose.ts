@@ -1,5 +1,5 @@
 import type { Config } from '../platform/config';
-import type { ContactMessageRow, NotificationRow } from '../platform/database';
+import type { ContactToSend, NotificationToSend } from '../platform/database';
 import type { OutgoingMail } from './outgoing-mail';
 
 // C0, DEL, C1 and the Unicode line/paragraph separators: any of them in a header could fold it
@@ -30,7 +30,7 @@ function messageIdFor(rowId: string, config: Config): string {
 }
 
 /** Builds the mail for a notification row as the client asked for it. */
-export function composeNotification(row: NotificationRow, config: Config): OutgoingMail {
+export function composeNotification(row: NotificationToSend, config: Config): OutgoingMail {
   return {
     messageId: messageIdFor(row.id, config),
     from: row.from_address ?? config.mailFrom,
@@ -52,7 +52,7 @@ export function composeNotification(row: NotificationRow, config: Config): Outgo
  * The visitor's text only ever reaches a header as the bare address and the control-stripped
  * name in the subject; in the HTML part everything is escaped.
  */
-export function composeContact(row: ContactMessageRow, config: Config): OutgoingMail {
+export function composeContact(row: ContactToSend, config: Config): OutgoingMail {
   const name = headerText(row.name);
   const email = headerText(row.email).replace(/\s+/g, '');
   const text = [`Name: ${name}`, `Email: ${email}`, '', row.message, ''].join('\n');

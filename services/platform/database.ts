@@ -89,3 +89,12 @@ export type NotificationRow = Selectable<NotificationsTable>;
 export type NewNotification = Insertable<NotificationsTable>;
 export type DeliveryAttemptRow = Selectable<DeliveryAttemptsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+
+/** The columns a delivery reads (composing the mail and choosing providers), and no others. */
+export const SEND_COLUMNS = {
+  contact: ['id', 'name', 'email', 'message'],
+  notification: ['id', 'to', 'cc', 'bcc', 'from_address', 'reply_to', 'subject', 'text_body', 'html_body', 'tags', 'metadata', 'provider_hint', 'use_fallback'],
+} as const;
+
+export type ContactToSend = Pick<ContactMessageRow, (typeof SEND_COLUMNS.contact)[number]>;
+export type NotificationToSend = Pick<NotificationRow, (typeof SEND_COLUMNS.notification)[number]>;
