@@ -46,7 +46,8 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   // Every attempt feeds the metrics and the live tail (`herald tail`), then any listener the caller adds.
   // A connection of its own: BullMQ defines its scripts on the shared ones, and ioredis copies
   // every defined script onto each pipeline it makes, which cost more than the appends themselves.
-  const eventsRedis = createRedis(config.redisUrl);
+  // Fail fast, like the shared one: an event that cannot be appended is reported and dropped.
+  const eventsRedis = createRedis(config.redisUrl, { failFast: true });
   const events = new DeliveryEventPublisher(eventsRedis, config.queuePrefix, workerId, (error) => logger.warn({ err: error }, 'delivery event not published'));
   const listeners = [deliveryMetricsListener(infra.metrics), events, ...(options.listeners ?? [])];
   const delivery = new DeliveryService(new DeliveryRepository(infra.db), chain, config, logger, listeners);
