@@ -51,7 +51,7 @@ export interface Summary {
    */
   readonly ratios: { readonly acceptRps: number; readonly acceptP99: number; readonly acceptP50: number; readonly drain: number };
   /** The same ratios run by run. */
-  readonly runRatios: { readonly acceptRps: readonly number[]; readonly drain: readonly number[] };
+  readonly runRatios: { readonly [K in keyof Summary['ratios']]: readonly number[] };
   readonly targets: readonly { readonly name: string; readonly target: string; readonly value: string; readonly met: boolean }[];
 }
 
@@ -134,7 +134,7 @@ export function summarize(runs: readonly RunResult[]): Summary {
     { name: 'accept-to-sent p50', target: `≤ ${TARGETS.latencyP50Ms} ms`, value: `${herald.latencyP50Ms} ms`, met: herald.latencyP50Ms <= TARGETS.latencyP50Ms },
     { name: 'all-in-one peak RSS', target: `≤ ${TARGETS.allInOneRssMb} MB`, value: `${herald.rssAllInOneMb} MB`, met: herald.rssAllInOneMb <= TARGETS.allInOneRssMb },
   ];
-  return { runs: runs.length, herald, baseline, cpu, ratios, runRatios: { acceptRps: runRatios.acceptRps, drain: runRatios.drain }, targets };
+  return { runs: runs.length, herald, baseline, cpu, ratios, runRatios, targets };
 }
 
 const n = (value: number) => (Number.isNaN(value) ? 'n/a' : value.toLocaleString('en-US', { maximumFractionDigits: 1 }));

@@ -77,9 +77,7 @@ export function requestId(): RequestHandler {
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
-    const onEnd = () => {
-      res.off('finish', onEnd);
-      res.off('close', onEnd);
+    onResponseEnd(res, () => {
       const level = res.statusCode >= 500 ? 'error' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
@@ -91,11 +89,20 @@ export function accessLog(logger: Logger): RequestHandler {
         },
         res.writableFinished ? 'request completed' : 'request aborted',
       );
-    };
-    res.on('finish', onEnd);
-    res.on('close', onEnd);
+    });
     next();
   };
+}
+
+/** Calls `done` once, when the answer has been sent or the connection closed before it was. */
+export function onResponseEnd(res: Response, done: () => void): void {
+  const end = () => {
+    res.off('finish', end);
+    res.off('close', end);
+    done();
+  };
+  res.on('finish', end);
+  res.on('close', end);
 }
 
 export function sendProblem(res: Response, problem: Problem, req?: Request): void {

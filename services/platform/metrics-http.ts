@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Request, type RequestHandler, Router } from 'express';
 import { unauthorized } from './errors';
-import { route, sendProblem } from './http';
+import { onResponseEnd, route, sendProblem } from './http';
 import type { HeraldMetrics } from './metrics';
 
 /**
@@ -19,14 +19,7 @@ export function routeLabel(req: Request): string {
 export function httpMetrics(metrics: HeraldMetrics): RequestHandler {
   return (req, res, next) => {
     const end = metrics.httpRequestDuration.startTimer();
-    let observed = false;
-    const observe = () => {
-      if (observed) return;
-      observed = true;
-      end({ method: req.method, route: routeLabel(req), status_code: String(res.statusCode) });
-    };
-    res.once('finish', observe);
-    res.once('close', observe);
+    onResponseEnd(res, () => end({ method: req.method, route: routeLabel(req), status_code: String(res.statusCode) }));
     next();
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DeliveryListener, DeliveryRequest } from '../delivery/delivery-service';
 import type { ChainResult } from '../mail/provider-chain';
+import { Coalescer } from '../platform/coalescer';
 import type { Redis } from '../platform/redis';
 
 /** The capped stream every worker appends to; under the queue prefix, so one hash slot in Redis Cluster. */
@@ -72,13 +73,12 @@ export function toDeliveryEvent(request: DeliveryRequest, result: ChainResult, d
 
 /**
  * Appends each attempt to the capped stream, off the delivery path: a failed append is reported,
- * never thrown, because the live tail must not cost a delivery. The attempts that finish in one
- * turn of the event loop go to Redis in one pipeline, one write instead of one per delivery.
+ * never thrown, because the live tail must not cost a delivery. Attempts that finish together
+ * (one turn of the event loop, or while an append is in flight) go to Redis in one pipeline.
  */
 export class DeliveryEventPublisher implements DeliveryListener {
-  #buffered: DeliveryEvent[] = [];
-  #flushing: Promise<void> = Promise.resolve();
-  #scheduled = false;
+  readonly #appends = new Coalescer<DeliveryEvent, undefined>((events) => this.#append(events), { maxInFlight: 1, maxBatch: 1000 });
+  readonly #pending = new Set<Promise<unknown>>();
 
   constructor(
     private readonly redis: Redis,
@@ -89,19 +89,14 @@ export class DeliveryEventPublisher implements DeliveryListener {
   ) {}
 
   onAttempt(request: DeliveryRequest, result: ChainResult, durationMs: number): void {
-    this.#buffered.push(toDeliveryEvent(request, result, durationMs, this.worker));
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#flushing = Promise.all([this.#flushing, this.#append()]).then(() => undefined);
-    });
+    const append = this.#appends
+      .submit(toDeliveryEvent(request, result, durationMs, this.worker))
+      .catch(this.onError)
+      .finally(() => this.#pending.delete(append));
+    this.#pending.add(append);
   }
 
-  async #append(): Promise<void> {
-    const events = this.#buffered;
-    this.#buffered = [];
-    if (events.length === 0) return;
+  async #append(events: readonly DeliveryEvent[]): Promise<undefined[]> {
     const pipeline = this.redis.pipeline();
     const key = deliveryEventsKey(this.prefix);
     for (const event of events) pipeline.xadd(key, 'MAXLEN', '~', this.maxLen, '*', 'event', JSON.stringify(event));
@@ -112,11 +107,11 @@ export class DeliveryEventPublisher implements DeliveryListener {
     } catch (error) {
       this.onError(error);
     }
+    return events.map(() => undefined);
   }
 
   /** Waits for appends in flight, so a stopping worker's last events still reach the stream. */
   async flush(): Promise<void> {
-    await this.#flushing;
-    await this.#append();
+    await Promise.allSettled([...this.#pending]);
   }
 }
