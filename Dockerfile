@@ -5,8 +5,7 @@
 FROM node:20-bookworm-slim AS builder
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm ci, or npm install (still pinned by the lock) when npm ci rejects a lock file that lacks other platforms' optional packages.
-RUN npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY services ./services
 COPY workers ./workers

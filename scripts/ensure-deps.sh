@@ -1,7 +1,6 @@
 # Sourced by scripts/test.sh and scripts/quickstart.sh.
 # Installs node_modules when missing or older than package.json / package-lock.json.
-# npm ci can refuse this lock file when the registry mirror omits other platforms'
-# optional packages; npm install --no-save then installs from the same lock.
+# Plain npm ci, with no fallback: a lock file that drifts from package.json fails here.
 ensure_deps() {
   local stamp=node_modules/.herald-lock.sha256 want=""
   if [[ -f package-lock.json ]]; then
@@ -14,14 +13,7 @@ ensure_deps() {
       fi
     fi
     echo "herald: installing dependencies (npm ci)" >&2
-    local log
-    log=$(mktemp)
-    if ! npm ci --no-audit --no-fund --loglevel=error 2>"$log"; then
-      grep -v '^npm warn' "$log" | head -n 6 >&2
-      echo "herald: npm ci failed; trying npm install --no-save" >&2
-      npm install --no-save --no-audit --no-fund --loglevel=error
-    fi
-    rm -f "$log"
+    npm ci --no-audit --no-fund --loglevel=error
     echo "$want" >"$stamp"
   else
     if [[ -f node_modules/.package-lock.json && ! package.json -nt node_modules/.package-lock.json ]]; then
