@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { ApiKeyRepository } from '../services/auth/api-key-repository';
 import { ApiKeyService } from '../services/auth/api-keys';
 import { createDb } from '../services/platform/db';
-import { migrateToLatest } from '../services/platform/migrate';
+import { migrateToLatest } from '../migrations/migrate';
 import { BASELINE_SCHEMA } from './baseline/schema';
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -61,7 +61,7 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
       url,
       apiKey: created.key,
       truncate: async () => {
-        await client.query('truncate notifications, delivery_attempts, baseline_messages');
+        await client.query('truncate messages, delivery_attempts, message_events, baseline_messages');
       },
       query: async <R extends object>(text: string, values: unknown[] = []) => (await client.query<R>(text, values)).rows,
       drop: async () => {

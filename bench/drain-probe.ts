@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       const worker = startNodeProcess('herald worker', [...HERALD_NODE_FLAGS, ...(values['herald-node-arg'] ?? []), ...profile, 'dist/services/main.js', 'serve', '--role', 'worker'], env, ROOT);
       const commits = async () => Number((await db.query<{ n: string }>('select xact_commit as n from pg_stat_database where datname = current_database()'))[0]?.n);
       let before = await commits();
-      const herald = await measureDrain(sink, worker, heraldQueue, messages, async () => Number((await db.query<{ n: number }>("select count(*)::int as n from notifications where status = 'sent'"))[0]?.n));
+      const herald = await measureDrain(sink, worker, heraldQueue, messages, async () => Number((await db.query<{ n: number }>("select count(*)::int as n from messages where status = 'sent'"))[0]?.n));
       const heraldCommits = (await commits()) - before;
       await worker.stop(10_000);
       await fillBaseline(db, baselineQueue, messages);

@@ -150,13 +150,13 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
       await db.truncate();
       await Promise.all([flushPrefix(options.redisUrl, prefixes.herald), flushPrefix(options.redisUrl, prefixes.baseline)]);
     };
-    const countRows = async (table: 'notifications' | 'baseline_messages', status?: string) => {
+    const countRows = async (table: 'messages' | 'baseline_messages', status?: string) => {
       const where = status === undefined ? '' : ` where status = '${status}'`;
       const [row] = await db.query<{ n: number }>(`select count(*)::int as n from ${table}${where}`);
       return row?.n ?? 0;
     };
     // autocannon stops at its deadline with requests still being served; wait until the table stops growing.
-    const settledRows = async (table: 'notifications' | 'baseline_messages') => {
+    const settledRows = async (table: 'messages' | 'baseline_messages') => {
       const deadline = Date.now() + 15_000;
       let last = await countRows(table);
       for (;;) {
@@ -174,7 +174,7 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
     log('warm-up: herald and baseline');
     await acceptLoad({ baseUrl: heraldUrl, token: db.apiKey, connections: options.acceptConnections, size: options.warmup, keyPrefix: `warmup-${run}` });
     await acceptLoad({ baseUrl: baselineUrl, connections: options.acceptConnections, size: options.warmup, keyPrefix: `warmup-${run}` });
-    await settledRows('notifications');
+    await settledRows('messages');
     await settledRows('baseline_messages');
     await resetState();
 
@@ -182,7 +182,7 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
     const heraldAccept = await withCpu([heraldApi.pid], () =>
       acceptLoad({ baseUrl: heraldUrl, token: db.apiKey, connections: options.acceptConnections, size: options.accept, keyPrefix: `accept-${run}` }),
     );
-    const heraldAcceptRows = await settledRows('notifications');
+    const heraldAcceptRows = await settledRows('messages');
     log('accept: baseline');
     const baselineAccept = await withCpu([baselineApi.pid], () =>
       acceptLoad({ baseUrl: baselineUrl, connections: options.acceptConnections, size: options.accept, keyPrefix: `accept-${run}` }),
@@ -201,19 +201,19 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
         keyPrefix: `batch-${run}`,
       }),
     );
-    const batchRows = await settledRows('notifications');
+    const batchRows = await settledRows('messages');
     await resetState();
 
     log(`drain: herald, filling ${options.drainMessages}`);
     await fillHerald(heraldUrl, db.apiKey, options.drainMessages, `drain-${run}`);
-    const queued = await countRows('notifications', 'queued');
+    const queued = await countRows('messages', 'queued');
     if (queued !== options.drainMessages) {
       // Rows left `pending` wait for the sweeper's grace period, which would spoil the drain rate.
       throw new Error(`drain fill: ${queued} of ${options.drainMessages} notifications queued; the rest are pending (the API's enqueue timed out: is the machine overloaded?)`);
     }
     sink.reset();
     const heraldWorker = startHerald('worker', prefixes.herald, ports.herald);
-    const heraldDrain = await measureDrain(sink, heraldWorker, heraldQueue, options.drainMessages, () => countRows('notifications', 'sent'));
+    const heraldDrain = await measureDrain(sink, heraldWorker, heraldQueue, options.drainMessages, () => countRows('messages', 'sent'));
 
     log('latency: herald');
     const latency = await measureLatency(sink, heraldUrl, db.apiKey, options.latencyRatePerSec, options.latencyMessages, `latency-${run}`);

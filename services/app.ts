@@ -3,21 +3,25 @@ import express from 'express';
 import { queueDashboard } from './admin/queue-dashboard';
 import { ApiKeyRepository } from './auth/api-key-repository';
 import { Authenticator } from './auth/authenticator';
-import { ContactRepository } from './contact/repository';
-import { contactRoutes } from './contact/routes';
-import { ContactService } from './contact/service';
+import { contactRoutes } from './contact-form/routes';
+import { ContactService } from './contact-form/service';
+import type { Database, Db } from './database';
 import { docsRoutes } from './docs/routes';
+import { MESSAGE_KINDS } from './domain/message-kinds';
+import { TRY_OUTCOMES } from './domain/try-outcomes';
 import { healthRoutes } from './health/routes';
 import { HealthService } from './health/service';
+import { MessageAcceptance } from './messages/acceptance';
 import { MessageEnqueuer } from './messages/enqueuer';
-import { MessageLifecycleService } from './messages/lifecycle-service';
-import { lifecycleRoutes } from './messages/routes';
-import { NotificationRepository } from './notifications/repository';
+import { MessageActions } from './messages/message-actions';
+import { MessageReader } from './messages/message-reader';
+import { MessageRepository } from './messages/repository';
+import { messageActionRoutes } from './messages/routes';
+import { toContactView, toNotificationView } from './messages/views';
 import { notificationRoutes } from './notifications/routes';
 import { NotificationService } from './notifications/service';
 import type { Config } from './platform/config';
-import type { MessageKind } from './platform/database';
-import { createDb, type Db } from './platform/db';
+import { createDb } from './platform/db';
 import { accessLog, errorHandler, notFoundHandler, requestId } from './platform/http';
 import { liveWorkers } from './platform/heartbeat';
 import type { Logger } from './platform/logger';
@@ -27,6 +31,7 @@ import { createDeliveryQueue, type DeliveryQueue } from './platform/queue';
 import { jobCountsByState, oldestWaitingJobAgeSeconds } from './platform/queue-stats';
 import { createRedis, type Redis } from './platform/redis';
 import { securityHeaders } from './platform/security-headers';
+import { problemOfDomainError } from './problems';
 import { createRateLimits } from './rate-limits';
 
 /** The long-lived connections one Herald process holds. */
@@ -44,7 +49,7 @@ export interface Infrastructure {
 
 /** Opens the database pool, a Redis connection and the delivery queue producer. */
 export function openInfrastructure(config: Config, logger: Logger, options: { dbPoolSize?: number } = {}): Infrastructure {
-  const db = createDb({ url: config.databaseUrl, max: options.dbPoolSize ?? 20 });
+  const db = createDb<Database>({ url: config.databaseUrl, max: options.dbPoolSize ?? 20 });
   const redis = createRedis(config.redisUrl, { failFast: true });
   const queue = createDeliveryQueue(redis, config.queuePrefix);
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
@@ -54,6 +59,7 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
       oldestWaitingJobAgeSeconds: () => oldestWaitingJobAgeSeconds(queue),
       liveWorkers: () => liveWorkers(redis, config.queuePrefix),
     },
+    { messageKinds: MESSAGE_KINDS, tryOutcomes: TRY_OUTCOMES },
     { onCollectError: (metric, error) => logger.warn({ err: error, metric }, 'metric not collected') },
   );
   return {
@@ -79,22 +85,23 @@ export interface Services {
   readonly notifications: NotificationService;
   readonly health: HealthService;
   readonly enqueuer: MessageEnqueuer;
-  readonly lifecycle: MessageLifecycleService;
+  readonly actions: MessageActions;
 }
 
 export function createServices(infra: Infrastructure): Services {
   const { config, db, logger } = infra;
   const apiKeys = new ApiKeyRepository(db);
-  const countAccepted = (kind: MessageKind, count: number) => infra.metrics.accepted(kind, count);
+  const messages = new MessageRepository(db);
   const enqueuer = new MessageEnqueuer(infra.queue, db, config, logger, () => infra.redis.status === 'ready');
+  const acceptance = new MessageAcceptance(db, messages, enqueuer, logger, (kind, count) => infra.metrics.accepted(kind, count));
   return {
     apiKeys,
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey }),
-    contact: new ContactService(new ContactRepository(db), enqueuer, countAccepted),
-    notifications: new NotificationService(new NotificationRepository(db), enqueuer, countAccepted),
+    contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView)),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
-    lifecycle: new MessageLifecycleService(db, infra.queue, enqueuer),
+    actions: new MessageActions(db, infra.queue, enqueuer, logger),
   };
 }
 
@@ -119,10 +126,10 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
     }),
   );
   app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
-  app.use(lifecycleRoutes(services.lifecycle, services.authenticator));
+  app.use(messageActionRoutes(services.actions, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());
-  app.use(errorHandler(infra.logger));
+  app.use(errorHandler(infra.logger, problemOfDomainError));
   return app;
 }

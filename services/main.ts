@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import { ApiKeyRepository } from './auth/api-key-repository';
 import { ApiKeyService } from './auth/api-keys';
 import { isScope, type Scope } from './auth/scopes';
-import { createApiApp, createServices, openInfrastructure } from './herald';
+import { createApiApp, createServices, openInfrastructure } from './app';
 import { type Config, ConfigError, configFromProcessEnv } from './platform/config';
+import type { Database } from './database';
 import { createDb } from './platform/db';
 import { createLogger, type Logger } from './platform/logger';
-import { migrateToLatest } from './platform/migrate';
+import { migrateToLatest } from '../migrations/migrate';
 import { parseTailArgs, runTail, TAIL_USAGE } from './tail/tail-command';
 
 const USAGE = `usage: herald <command>
@@ -79,7 +80,7 @@ function installShutdown(logger: Logger, shutdown: () => Promise<void>): void {
 }
 
 async function keys(config: Config, args: string[]): Promise<void> {
-  const db = createDb({ url: config.databaseUrl, max: 2 });
+  const db = createDb<Database>({ url: config.databaseUrl, max: 2 });
   try {
     await migrateToLatest(db);
     const service = new ApiKeyService(new ApiKeyRepository(db));
@@ -132,7 +133,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'migrate': {
-      const db = createDb({ url: config.databaseUrl, max: 1 });
+      const db = createDb<Database>({ url: config.databaseUrl, max: 1 });
       try {
         const { applied } = await migrateToLatest(db);
         console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'database is up to date');

@@ -18,6 +18,8 @@ export function createDeliveryProcessor(delivery: DeliveryService) {
     switch (outcome.outcome) {
       case 'sent':
       case 'skipped':
+      case 'stale':
+        // Stale: another claim took the row over; whatever it does is the message's outcome.
         return;
       case 'leased':
         // A crashed worker's lease is still running: wait for it without spending an attempt.

@@ -1,20 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { sql } from 'kysely';
+import type { Db } from '../services/database';
+import { findExpiredLeases, findWaiting, reclaimExpired, type SweepCursor, takePending, withSweeperLock } from '../services/lifecycle/sweep';
+import type { MessageEnqueuer } from '../services/messages/enqueuer';
 import type { Config } from '../services/platform/config';
-import type { Db } from '../services/platform/db';
-import type { MessageKind } from '../services/platform/database';
-import { tableOf } from '../services/delivery/repository';
-import { type DeliveryQueue, type EnqueueRequest, enqueueDeliveries } from '../services/platform/queue';
+import type { DeliveryQueue } from '../services/platform/queue';
 
-// Any constant shared by all replicas: only the holder sweeps.
-const SWEEPER_LOCK_KEY = 0x48525357; // "HRSW"
-const BATCH = 500;
-
-interface StuckRow {
-  id: string;
-  send_at: Date | null;
-  priority: number | null;
-}
+const PAGE = 500;
+/** Pages of waiting rows looked at per pass at most; the cursor carries on from there next pass. */
+const MAX_WAITING_PAGES = 20;
 
 export interface SweepReport {
   /** False when another replica held the lock. */
@@ -24,19 +17,23 @@ export interface SweepReport {
 }
 
 /**
- * Finds accepted messages the queue lost track of and hands them back:
- * pending rows (Redis was down at accept), queued rows whose job is gone
- * (Redis lost data), and `sending` rows whose worker died (lease expired).
- * Emits 'error' rather than throwing from its loop.
+ * Finds accepted messages the queue lost track of and hands them back: pending rows (Redis was
+ * down at accept), queued rows (and scheduled ones whose time has come) whose job is gone (Redis
+ * lost data), and `sending` rows whose lease ran out and whose job is no longer active (the
+ * worker died). The queries are lifecycle's; this is only the loop. Emits 'error' rather than
+ * throwing from its loop.
  */
 export class Sweeper extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Where the walk through waiting rows stopped; undefined to start from the oldest. */
+  private cursor: SweepCursor | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly queue: DeliveryQueue,
-    private readonly config: Config,
+    private readonly enqueuer: MessageEnqueuer,
+    private readonly config: Pick<Config, 'sweeper'>,
   ) {
     super();
   }
@@ -59,58 +56,41 @@ export class Sweeper extends EventEmitter {
     await this.running;
   }
 
-  /** One pass, under a transaction-scoped advisory lock so that one replica sweeps at a time. */
+  /** One pass, under the sweeper lock so that one replica sweeps at a time. */
   async sweep(): Promise<SweepReport> {
-    return this.db.transaction().execute(async (trx) => {
-      const locked = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${SWEEPER_LOCK_KEY}) as locked`.execute(trx);
-      if (locked.rows[0]?.locked !== true) return { ran: false, requeued: 0, reclaimed: 0 };
-      let requeued = 0;
-      let reclaimed = 0;
-      for (const kind of ['contact', 'notification'] as const) {
-        const table = sql.table(tableOf(kind));
-        // Contact messages are never scheduled or prioritised; give them the same shape.
-        const columns = kind === 'notification' ? sql`id, send_at, priority` : sql`id, null::timestamptz as send_at, null::int as priority`;
-        const expired = await sql<StuckRow>`
-          update ${table} set status = 'queued', lease_until = null, updated_at = now()
-           where id in (select id from ${table} where status = 'sending' and lease_until < now() limit ${BATCH})
-          returning ${columns}`.execute(trx);
-        reclaimed += await this.requeue(kind, expired.rows);
-        const graceCutoff = new Date(Date.now() - this.config.sweeper.graceMs);
-        const pending = await sql<StuckRow>`
-          update ${table} set status = ${kind === 'notification' ? sql`case when send_at > now() then 'scheduled' else 'queued' end` : sql`'queued'`}, updated_at = now()
-           where id in (select id from ${table} where status = 'pending' and updated_at < ${graceCutoff} limit ${BATCH})
-          returning ${columns}`.execute(trx);
-        requeued += await this.requeue(kind, pending.rows);
-        const waiting = await sql<StuckRow>`
-          select ${columns} from ${table}
-           where status in ('queued', 'scheduled') and updated_at < ${graceCutoff}
-           order by updated_at limit ${BATCH}`.execute(trx);
-        requeued += await this.requeue(kind, waiting.rows);
-      }
+    const report = await withSweeperLock(this.db, async (trx) => {
+      const graceCutoff = new Date(Date.now() - this.config.sweeper.graceMs);
+      const reclaimed = await this.reclaim(trx);
+      let requeued = (await this.enqueuer.replaceJobs(await takePending(trx, graceCutoff, PAGE), { waitForActive: false })).added.length;
+      requeued += await this.requeueWaiting(trx, graceCutoff);
       return { ran: true, requeued, reclaimed };
     });
+    return report ?? { ran: false, requeued: 0, reclaimed: 0 };
   }
 
-  /** Adds jobs for rows; a finished job with the same id is removed first, since BullMQ would ignore the add. */
-  private async requeue(kind: MessageKind, rows: readonly StuckRow[]): Promise<number> {
-    const requests: EnqueueRequest[] = [];
-    const now = Date.now();
-    for (const row of rows) {
-      const job = await this.queue.getJob(row.id);
-      if (job !== undefined) {
-        const state = await job.getState();
-        // A live job will find the row claimable; leave it be.
-        if (state !== 'completed' && state !== 'failed' && state !== 'unknown') continue;
-        await job.remove().catch(() => undefined);
-      }
-      requests.push({
-        id: row.id,
-        kind,
-        delayMs: row.send_at !== null ? row.send_at.getTime() - now : undefined,
-        priority: row.priority ?? undefined,
-      });
+  /** Expired leases whose job is still active are a live send (or BullMQ's stall check's to handle): left alone. */
+  private async reclaim(trx: Db): Promise<number> {
+    const expired = await findExpiredLeases(trx, PAGE);
+    const states = await Promise.all(expired.map(async (row) => (await this.queue.getJob(row.id))?.getState()));
+    const inactive = expired.filter((_, index) => states[index] !== 'active');
+    const reclaimed = await reclaimExpired(trx, inactive.map((row) => row.id));
+    return (await this.enqueuer.replaceJobs(reclaimed, { waitForActive: false })).added.length;
+  }
+
+  /**
+   * Walks the waiting rows page by page from where the last pass stopped, re-adding the jobs
+   * that are missing; most rows have a live job, so the walk must move on rather than look at
+   * the same oldest rows every pass. Returns how many jobs it added.
+   */
+  private async requeueWaiting(trx: Db, graceCutoff: Date): Promise<number> {
+    let added = 0;
+    for (let page = 0; page < MAX_WAITING_PAGES; page += 1) {
+      const rows = await findWaiting(trx, graceCutoff, this.cursor, PAGE);
+      const last = rows[rows.length - 1];
+      this.cursor = last === undefined || rows.length < PAGE ? undefined : { updatedAt: last.updated_at, id: last.id };
+      added += (await this.enqueuer.replaceJobs(rows, { waitForActive: false })).added.length;
+      if (this.cursor === undefined) break;
     }
-    await enqueueDeliveries(this.queue, this.config, requests);
-    return requests.length;
+    return added;
   }
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import express, { type Express } from 'express';
 import { HealthService } from '../services/health/service';
-import type { Infrastructure } from '../services/herald';
+import type { Infrastructure } from '../services/app';
 import { errorHandler, notFoundHandler, route } from '../services/platform/http';
 import { httpMetrics, metricsRoutes } from '../services/platform/metrics-http';
 

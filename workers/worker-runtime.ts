@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import { deliveryMetricsListener } from '../services/delivery/delivery-metrics';
-import { DeliveryRepository } from '../services/delivery/repository';
+import { DeliveryLedger } from '../services/delivery/delivery-ledger';
 import { type DeliveryListener, DeliveryService } from '../services/delivery/delivery-service';
-import type { Infrastructure } from '../services/herald';
+import type { Infrastructure } from '../services/app';
+import { MessageEnqueuer } from '../services/messages/enqueuer';
 import { CircuitBreaker } from '../services/mail/circuit-breaker';
 import { ProviderChain } from '../services/mail/provider-chain';
 import { createProviders } from '../services/mail/providers/provider-factory';
@@ -50,7 +51,7 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const eventsRedis = createRedis(config.redisUrl, { failFast: true });
   const events = new DeliveryEventPublisher(eventsRedis, config.queuePrefix, workerId, (error) => logger.warn({ err: error }, 'delivery event not published'));
   const listeners = [deliveryMetricsListener(infra.metrics), events, ...(options.listeners ?? [])];
-  const delivery = new DeliveryService(new DeliveryRepository(infra.db), chain, config, logger, listeners);
+  const delivery = new DeliveryService(new DeliveryLedger(infra.db, config.sweeper.leaseMs), chain, config, logger, listeners);
   const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
   const connection = createRedis(config.redisUrl);
   // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.
@@ -65,7 +66,7 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(config, attemptsMade) },
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
-  const sweeper = new Sweeper(infra.db, infra.queue, config);
+  const sweeper = new Sweeper(infra.db, infra.queue, new MessageEnqueuer(infra.queue, infra.db, config, logger), config);
   sweeper.on('error', (error) => logger.error({ err: error }, 'sweeper error'));
   sweeper.on('swept', (report: { requeued: number; reclaimed: number }) => {
     infra.metrics.swept(report);

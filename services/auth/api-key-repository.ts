@@ -1,5 +1,5 @@
-import type { Db } from '../platform/db';
-import type { ApiKeyRow } from '../platform/database';
+import type { Db } from '../database';
+import type { ApiKeyRow } from './tables';
 import type { Scope } from './scopes';
 
 /** Storage of API keys: only the SHA-256 of a key is ever written. */

@@ -1,10 +1,10 @@
+import { UUID_PATTERN } from '../domain/identifiers';
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiKeyRow } from '../platform/database';
+import type { ApiKeyRow } from './tables';
 import type { ApiKeyRepository } from './api-key-repository';
 import type { Scope } from './scopes';
 
 export const API_KEY_PREFIX = 'hrld_';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -31,7 +31,7 @@ export class ApiKeyService {
   }
 
   async revoke(id: string): Promise<boolean> {
-    if (!UUID.test(id)) return false;
+    if (!UUID_PATTERN.test(id)) return false;
     return this.repository.revoke(id);
   }
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { ApiKeyRow } from '../platform/database';
+import type { ApiKeyRow } from './tables';
 import { unauthorized } from '../platform/errors';
 import type { ApiKeyRepository } from './api-key-repository';
 import { API_KEY_PREFIX, hashApiKey } from './api-keys';

@@ -1,11 +1,9 @@
 import { type RequestHandler, Router } from 'express';
 import type { Authenticator } from '../auth/authenticator';
-import { principalOf, requireScope } from '../auth/middleware';
 import { jsonBody, requireContentType, route } from '../platform/http';
 import { parseOrThrow } from '../platform/schema-helpers';
 import { idempotencyKeyOf } from '../messages/idempotency';
-import { listQuerySchema } from '../messages/pagination';
-import { uuidParam } from '../messages/params';
+import { detailRoutes, listHandlers } from '../messages/routes';
 import { contactCors, FORM_CONTENT_TYPE, formBody, isFormPost, redirectPolicy } from './form-handling';
 import { contactRequestSchema } from './schema';
 import type { ContactService } from './service';
@@ -43,21 +41,8 @@ export function contactRoutes(service: ContactService, authenticator: Authentica
         res.status(202).json(result.body);
       },
     ],
-    get: [
-      requireScope(authenticator, 'messages:read'),
-      async (req, res) => {
-        const query = parseOrThrow(listQuerySchema, req.query, 'query');
-        res.json(await service.list(principalOf(req), '/api/contact', query));
-      },
-    ],
+    get: listHandlers(service, authenticator, '/api/contact'),
   });
-  route(router, '/api/contact/:id', {
-    get: [
-      requireScope(authenticator, 'messages:read'),
-      async (req, res) => {
-        res.json(await service.get(principalOf(req), uuidParam(req)));
-      },
-    ],
-  });
+  detailRoutes(router, service, authenticator, '/api/contact', 'contact message');
   return router;
 }

@@ -18,26 +18,3 @@ export const contactRequestSchema = z.object({
   redirect: z.string().max(2048).optional(),
 });
 export type ContactRequest = z.infer<typeof contactRequestSchema>;
-
-export const acceptedResponseSchema = z.object({
-  id: z.string().uuid(),
-  status: z.enum(['queued', 'scheduled']),
-  message: z.string(),
-});
-export type AcceptedResponse = z.infer<typeof acceptedResponseSchema>;
-
-export const contactViewSchema = z.object({
-  id: z.string().uuid(),
-  status: z.string(),
-  name: z.string(),
-  email: z.string(),
-  message: z.string(),
-  retry_count: z.number().int(),
-  error_message: z.string().nullable(),
-  provider: z.string().nullable(),
-  provider_message_id: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  sent_at: z.string().nullable(),
-});
-export type ContactView = z.infer<typeof contactViewSchema>;

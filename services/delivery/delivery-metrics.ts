@@ -11,5 +11,8 @@ export function deliveryMetricsListener(metrics: HeraldMetrics): DeliveryListene
         if (entry.outcome !== 'skipped') metrics.deliveryDuration.observe({ provider: entry.provider }, entry.durationMs / 1000);
       }
     },
+    onStaleClaim(_request, transition) {
+      metrics.staleClaimWrites.inc({ transition });
+    },
   };
 }

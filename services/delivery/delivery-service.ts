@@ -1,10 +1,11 @@
-import type { Config, ProviderName } from '../platform/config';
-import type { MessageKind } from '../platform/database';
-import type { Logger } from '../platform/logger';
-import { composeContact, composeNotification } from '../mail/compose';
-import type { OutgoingMail } from '../mail/outgoing-mail';
+import type { MessageKind } from '../domain/message-kinds';
+import type { ProviderName } from '../domain/provider-names';
+import type { AttemptRecord, Claim } from '../lifecycle/attempt-rows';
+import type { MessageToSend } from '../lifecycle/send-columns';
+import { type ComposeConfig, composeMessage } from '../mail/compose';
 import type { ChainResult, ProviderChain } from '../mail/provider-chain';
-import type { DeliveryRepository, MessageRow } from './repository';
+import type { Logger } from '../platform/logger';
+import type { DeliveryLedger } from './delivery-ledger';
 
 export interface DeliveryRequest {
   readonly id: string;
@@ -22,71 +23,113 @@ export type DeliveryOutcome =
   | { readonly outcome: 'skipped' }
   /** Another worker holds a live lease; look again when it ends. */
   | { readonly outcome: 'leased'; readonly until: Date }
+  /** The send finished after this worker's claim was lost; its outcome was not recorded. */
+  | { readonly outcome: 'stale' }
   | { readonly outcome: 'retry'; readonly error: string }
   | { readonly outcome: 'failed'; readonly error: string; readonly permanent: boolean };
 
 /** Observers of each delivery (metrics, the live tail); they must not throw. */
 export interface DeliveryListener {
   onAttempt?(request: DeliveryRequest, result: ChainResult, durationMs: number): void;
+  /** An outcome write was refused because the claim no longer held. */
+  onStaleClaim?(request: DeliveryRequest, transition: 'sent' | 'retrying' | 'failed'): void;
+}
+
+/** Whether the attempt that just failed ends the message: a permanent refusal, or the last attempt. */
+export function isFinalFailure(result: ChainResult, request: Pick<DeliveryRequest, 'attempt' | 'maxAttempts'>): boolean {
+  const isPermanent = result.outcome === 'permanent';
+  const hasReachedMaxAttempts = request.attempt >= request.maxAttempts;
+  return isPermanent || hasReachedMaxAttempts;
+}
+
+/** The provider that answered last (or was skipped last): the one a failure is about. */
+export function lastProviderTried(result: ChainResult) {
+  const reached = result.tries.filter((entry) => entry.outcome !== 'skipped');
+  return reached[reached.length - 1] ?? result.tries[result.tries.length - 1];
 }
 
 /** Sends one stored message through the provider chain and records what happened. */
 export class DeliveryService {
   constructor(
-    private readonly repository: DeliveryRepository,
+    private readonly ledger: DeliveryLedger,
     private readonly chain: ProviderChain,
-    private readonly config: Config,
+    private readonly config: ComposeConfig,
     private readonly logger: Logger,
     private readonly listeners: readonly DeliveryListener[] = [],
   ) {}
 
   async deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
-    const claimed = await this.repository.claim(request.kind, request.id, this.config.sweeper.leaseMs, request.attempt - 1);
+    const claimed = await this.ledger.claim(request.id, request.attempt - 1);
     if (claimed === undefined) {
-      const until = await this.repository.leaseEnd(request.kind, request.id);
+      const until = await this.ledger.leaseEnd(request.id);
       return until !== undefined ? { outcome: 'leased', until } : { outcome: 'skipped' };
     }
+    const { message, claim } = claimed;
     const started = performance.now();
-    const result = await this.chain.deliver(this.compose(claimed), this.routing(claimed));
+    const result = await this.whileLeased(claim, () => this.chain.deliver(composeMessage(message, this.config), routing(message)));
     const durationMs = performance.now() - started;
     // The attempt's rows are written by the same statement as its outcome (one commit per delivery).
-    const attempts = { attempt: request.attempt, tries: result.tries };
+    const attempt: AttemptRecord = { messageId: request.id, attempt: request.attempt, tries: result.tries };
+    // Told after the outcome is written, so that what they report is already in the record.
     const notify = () => {
       for (const listener of this.listeners) listener.onAttempt?.(request, result, durationMs);
     };
 
     const log = { messageId: request.id, jobId: request.jobId, kind: request.kind, attempt: request.attempt, durationMs: Math.round(durationMs) };
     if (result.outcome === 'sent') {
-      await this.repository.markSent(request.kind, request.id, result.provider, result.providerMessageId, attempts);
+      const written = await this.ledger.markSent(claim, result.provider, result.providerMessageId, attempt);
       notify();
+      if (!written) return this.stale(request, 'sent');
       // The common case: build its line only when it will be written.
       if (this.logger.isLevelEnabled('info')) this.logger.info({ ...log, provider: result.provider, outcome: 'sent' }, 'delivered');
       return { outcome: 'sent', provider: result.provider, providerMessageId: result.providerMessageId };
     }
-    // The provider that answered last (or was skipped last) is the one the failure is about.
-    const reached = result.tries.filter((entry) => entry.outcome !== 'skipped');
-    const last = reached[reached.length - 1] ?? result.tries[result.tries.length - 1];
+    const last = lastProviderTried(result);
     const failure = { provider: last?.provider ?? null, errorClass: last?.errorClass ?? result.outcome };
-    const isPermanent = result.outcome === 'permanent';
-    const hasReachedMaxAttempts = request.attempt >= request.maxAttempts;
-    if (isPermanent || hasReachedMaxAttempts) {
-      await this.repository.markFailed(request.kind, request.id, result.error, attempts);
+    if (isFinalFailure(result, request)) {
+      const permanent = result.outcome === 'permanent';
+      const written = await this.ledger.markFailed(claim, { error: result.error, permanent, provider: failure.provider }, attempt);
       notify();
+      if (!written) return this.stale(request, 'failed');
       this.logger.warn({ ...log, ...failure, outcome: 'failed', error: result.error }, 'delivery failed');
-      return { outcome: 'failed', error: result.error, permanent: isPermanent };
+      return { outcome: 'failed', error: result.error, permanent };
     }
-    await this.repository.markRetrying(request.kind, request.id, result.error, attempts);
+    const written = await this.ledger.markRetrying(claim, result.error, attempt);
     notify();
+    if (!written) return this.stale(request, 'retrying');
     this.logger.warn({ ...log, ...failure, outcome: 'retry', error: result.error }, 'delivery will be retried');
     return { outcome: 'retry', error: result.error };
   }
 
-  private compose(message: MessageRow): OutgoingMail {
-    return message.kind === 'contact' ? composeContact(message.row, this.config) : composeNotification(message.row, this.config);
+  /**
+   * Runs a send while renewing its lease every third of the lease, so that a slow provider
+   * (or a send queued inside a connection pool) never looks like a dead worker.
+   */
+  private async whileLeased<T>(claim: Claim, send: () => Promise<T>): Promise<T> {
+    const renew = () => {
+      this.ledger
+        .renew(claim)
+        .then((held) => {
+          if (!held) this.logger.warn({ messageId: claim.id }, 'lease lost while sending; the outcome will not be recorded');
+        })
+        .catch((error: unknown) => this.logger.warn({ err: error, messageId: claim.id }, 'lease not renewed'));
+    };
+    const timer = setInterval(renew, Math.max(50, Math.floor(this.ledger.leaseMs / 3)));
+    try {
+      return await send();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
-  private routing(message: MessageRow): { preferred: ProviderName | null; useFallback: boolean } {
-    if (message.kind === 'contact') return { preferred: null, useFallback: true };
-    return { preferred: (message.row.provider_hint as ProviderName | null) ?? null, useFallback: message.row.use_fallback };
+  private stale(request: DeliveryRequest, transition: 'sent' | 'retrying' | 'failed'): DeliveryOutcome {
+    this.logger.warn({ messageId: request.id, jobId: request.jobId, attempt: request.attempt, transition }, 'claim no longer held; outcome not recorded');
+    for (const listener of this.listeners) listener.onStaleClaim?.(request, transition);
+    return { outcome: 'stale' };
   }
+}
+
+function routing(message: MessageToSend): { preferred: ProviderName | null; useFallback: boolean } {
+  if (message.kind === 'contact') return { preferred: null, useFallback: true };
+  return { preferred: (message.provider_hint as ProviderName | null) ?? null, useFallback: message.use_fallback };
 }

@@ -1,10 +1,11 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { acceptedResponseSchema, contactRequestSchema, contactViewSchema } from '../contact/schema';
+import { contactRequestSchema } from '../contact-form/schema';
+import { MESSAGE_STATUSES } from '../domain/message-statuses';
 import { listQuerySchema } from '../messages/pagination';
-import { attemptViewSchema, batchItemSchema, batchResultSchema, notificationViewSchema, notifyRequestSchema } from '../notifications/schema';
-import { MESSAGE_STATUSES } from '../platform/database';
+import { acceptedResponseSchema, attemptViewSchema, contactViewSchema, eventViewSchema, notificationViewSchema } from '../messages/views';
+import { batchItemSchema, batchResultSchema, notifyRequestSchema } from '../notifications/schema';
 
 const problemSchema = z.object({
   type: z.string(),
@@ -21,6 +22,8 @@ const Contact = contactViewSchema.meta({ id: 'ContactMessage' });
 const NotifyRequest = notifyRequestSchema.meta({ id: 'NotifyRequest' });
 const Notification = notificationViewSchema.meta({ id: 'Notification' });
 const Attempt = attemptViewSchema.meta({ id: 'DeliveryAttempt' });
+const MessageEvent = eventViewSchema.meta({ id: 'MessageEvent' });
+const Events = z.object({ results: z.array(MessageEvent) });
 const BatchItem = batchItemSchema.meta({ id: 'BatchItem' });
 const BatchResult = batchResultSchema.meta({ id: 'BatchResult' });
 const StatusChange = z
@@ -85,10 +88,22 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   registry.registerPath({
     method: 'get',
     path: '/api/contact/{id}',
-    summary: 'Read one contact message',
+    summary: 'Read one contact message with its delivery attempts and events',
     security: bearer,
     request: { params: idParams },
-    responses: { '200': json(Contact, 'The message'), '404': problem('Unknown id'), ...authErrors },
+    responses: {
+      '200': json(contactViewSchema.extend({ attempts: z.array(Attempt), events: z.array(MessageEvent) }), 'The message'),
+      '404': problem('Unknown id'),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/contact/{id}/events',
+    summary: 'What happened to one contact message, oldest first',
+    security: bearer,
+    request: { params: idParams },
+    responses: { '200': json(Events, 'The events'), '404': problem('Unknown id'), ...authErrors },
   });
   registry.registerPath({
     method: 'post',
@@ -122,14 +137,22 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   registry.registerPath({
     method: 'get',
     path: '/api/notify/{id}',
-    summary: 'Read one notification with its delivery attempts',
+    summary: 'Read one notification with its delivery attempts and events',
     security: bearer,
     request: { params: idParams },
     responses: {
-      '200': json(notificationViewSchema.extend({ attempts: z.array(Attempt) }), 'The notification'),
-      '404': problem('Unknown id'),
+      '200': json(notificationViewSchema.extend({ attempts: z.array(Attempt), events: z.array(MessageEvent) }), 'The notification'),
+      '404': problem('Unknown id, or a notification of another client'),
       ...authErrors,
     },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/notify/{id}/events',
+    summary: 'What happened to one notification (sent, failed, cancelled, …), oldest first',
+    security: bearer,
+    request: { params: idParams },
+    responses: { '200': json(Events, 'The events'), '404': problem('Unknown id, or a notification of another client'), ...authErrors },
   });
   registry.registerPath({
     method: 'post',

@@ -1,10 +1,7 @@
 import { Router } from 'express';
+import { escapeHtml } from '../platform/escape-html';
 import { route } from '../platform/http';
 import { buildOpenApiDocument, renderOpenApiYaml } from './openapi';
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** A self-contained reference page: no scripts or assets from elsewhere, so it works offline. */
 function renderDocsPage(): string {

@@ -1,4 +1,5 @@
-import { type Db, pingDb } from '../platform/db';
+import type { Db } from '../database';
+import { pingDb } from '../platform/db';
 import { liveWorkers } from '../platform/heartbeat';
 import { pingRedis, type Redis } from '../platform/redis';
 

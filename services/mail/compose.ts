@@ -1,5 +1,6 @@
+import type { MessageToSend } from '../lifecycle/send-columns';
 import type { Config } from '../platform/config';
-import type { ContactToSend, NotificationToSend } from '../platform/database';
+import { escapeHtml } from '../platform/escape-html';
 import type { OutgoingMail } from './outgoing-mail';
 
 // C0, DEL, C1 and the Unicode line/paragraph separators: any of them in a header could fold it
@@ -7,30 +8,24 @@ import type { OutgoingMail } from './outgoing-mail';
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
-const HTML_ENTITIES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
+export type ComposeConfig = Pick<Config, 'mailFrom' | 'mailDomain' | 'contactInbox'>;
 
 /** Text safe for a header value: control characters become one space, ends trimmed. */
 export function headerText(value: string): string {
   return value.replace(CONTROL_CHARS, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
-}
-
-function messageIdFor(rowId: string, config: Config): string {
+function messageIdFor(rowId: string, config: ComposeConfig): string {
   return `<${rowId}@${config.mailDomain}>`;
 }
 
+/** Builds the mail for a message row: a contact message in the inbox's format, anything else as the client asked. */
+export function composeMessage(row: MessageToSend, config: ComposeConfig): OutgoingMail {
+  return row.kind === 'contact' ? composeContact(row, config) : composeNotification(row, config);
+}
+
 /** Builds the mail for a notification row as the client asked for it. */
-export function composeNotification(row: NotificationToSend, config: Config): OutgoingMail {
+export function composeNotification(row: MessageToSend, config: ComposeConfig): OutgoingMail {
   return {
     messageId: messageIdFor(row.id, config),
     from: row.from_address ?? config.mailFrom,
@@ -50,25 +45,27 @@ export function composeNotification(row: NotificationToSend, config: Config): Ou
 /**
  * Builds the mail for a contact form message: to the contact inbox, Reply-To the visitor.
  * The visitor's text only ever reaches a header as the bare address and the control-stripped
- * name in the subject; in the HTML part everything is escaped.
+ * name in the subject; in the HTML part everything is escaped. Rows moved from the old
+ * contact_messages table have no `to`; they go to CONTACT_INBOX.
  */
-export function composeContact(row: ContactToSend, config: Config): OutgoingMail {
-  const name = headerText(row.name);
-  const email = headerText(row.email).replace(/\s+/g, '');
-  const text = [`Name: ${name}`, `Email: ${email}`, '', row.message, ''].join('\n');
+export function composeContact(row: MessageToSend, config: ComposeConfig): OutgoingMail {
+  const name = headerText(row.contact_name ?? '');
+  const email = headerText(row.contact_email ?? row.reply_to ?? '').replace(/\s+/g, '');
+  const message = row.text_body ?? '';
+  const text = [`Name: ${name}`, `Email: ${email}`, '', message, ''].join('\n');
   const html = [
     '<!doctype html>',
     '<html><body>',
     `<p><strong>Name:</strong> ${escapeHtml(name)}</p>`,
     `<p><strong>Email:</strong> ${escapeHtml(email)}</p>`,
-    `<p>${escapeHtml(row.message).replace(/\r\n|\r|\n/g, '<br>\n')}</p>`,
+    `<p>${escapeHtml(message).replace(/\r\n|\r|\n/g, '<br>\n')}</p>`,
     '</body></html>',
     '',
   ].join('\n');
   return {
     messageId: messageIdFor(row.id, config),
     from: config.mailFrom,
-    to: [config.contactInbox],
+    to: row.to.length > 0 ? row.to : [config.contactInbox],
     cc: [],
     bcc: [],
     replyTo: email,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/scopes';
-import { MESSAGE_STATUSES } from '../platform/database';
+import { MESSAGE_STATUSES } from '../domain/message-statuses';
 import { visibleClient } from './views';
 
 export const MAX_PAGE_SIZE = 100;

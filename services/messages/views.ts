@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import type { Principal } from '../auth/scopes';
 import { hasScope } from '../auth/scopes';
+import type { DeliveryAttemptRow, MessageEventRow, MessageRow } from './tables';
 
 export function iso(date: Date): string;
 export function iso(date: Date | null): string | null;
@@ -13,3 +15,135 @@ export function visibleClient(principal: Principal): string | undefined {
 }
 
 export const ACCEPTED_MESSAGE = 'Accepted for delivery.';
+
+/** The 202 answer to an accept: `pending` when the queue could not take the job yet. */
+export const acceptedResponseSchema = z.object({
+  id: z.string().uuid(),
+  status: z.enum(['queued', 'scheduled', 'pending']),
+  message: z.string(),
+});
+export type AcceptedResponse = z.infer<typeof acceptedResponseSchema>;
+
+const deliveryFields = {
+  retry_count: z.number().int(),
+  error_message: z.string().nullable(),
+  provider: z.string().nullable(),
+  provider_message_id: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  sent_at: z.string().nullable(),
+};
+
+export const contactViewSchema = z.object({
+  id: z.string().uuid(),
+  status: z.string(),
+  name: z.string(),
+  email: z.string(),
+  message: z.string(),
+  ...deliveryFields,
+});
+export type ContactView = z.infer<typeof contactViewSchema>;
+
+export const notificationViewSchema = z.object({
+  id: z.string().uuid(),
+  status: z.string(),
+  to: z.array(z.string()),
+  cc: z.array(z.string()),
+  bcc: z.array(z.string()),
+  reply_to: z.string().nullable(),
+  subject: z.string(),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  tags: z.array(z.string()),
+  provider_hint: z.string().nullable(),
+  use_fallback: z.boolean(),
+  priority: z.number().int(),
+  send_at: z.string().nullable(),
+  ...deliveryFields,
+});
+export type NotificationView = z.infer<typeof notificationViewSchema>;
+
+export const attemptViewSchema = z.object({
+  attempt: z.number().int(),
+  provider: z.string(),
+  outcome: z.string(),
+  error: z.string().nullable(),
+  duration_ms: z.number().int(),
+  at: z.string(),
+});
+export type AttemptView = z.infer<typeof attemptViewSchema>;
+
+export const eventViewSchema = z.object({
+  type: z.string(),
+  at: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type EventView = z.infer<typeof eventViewSchema>;
+
+export type MessageView = ContactView | NotificationView;
+
+/** The detail of a message: its view, the provider tries of every attempt, and what happened to it. */
+export type MessageDetail<View extends MessageView = MessageView> = View & {
+  readonly attempts: readonly AttemptView[];
+  readonly events: readonly EventView[];
+};
+
+function deliveryPart(row: MessageRow) {
+  return {
+    retry_count: row.retry_count,
+    error_message: row.error_message,
+    provider: row.provider,
+    provider_message_id: row.provider_message_id,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    sent_at: iso(row.sent_at),
+  };
+}
+
+/** A contact message as the API shows it: the visitor's fields, not the composed mail. */
+export function toContactView(row: MessageRow): ContactView {
+  return {
+    id: row.id,
+    status: row.status,
+    name: row.contact_name ?? '',
+    email: row.contact_email ?? '',
+    message: row.text_body ?? '',
+    ...deliveryPart(row),
+  };
+}
+
+/** A notification (or any composed message) as the API shows it. */
+export function toNotificationView(row: MessageRow): NotificationView {
+  return {
+    id: row.id,
+    status: row.status,
+    to: row.to,
+    cc: row.cc,
+    bcc: row.bcc,
+    reply_to: row.reply_to,
+    subject: row.subject,
+    text: row.text_body,
+    html: row.html_body,
+    metadata: row.metadata,
+    tags: row.tags,
+    provider_hint: row.provider_hint,
+    use_fallback: row.use_fallback,
+    priority: row.priority,
+    send_at: iso(row.send_at),
+    ...deliveryPart(row),
+  };
+}
+
+/** The one view builder: a row in the shape of its kind. */
+export function toMessageView(row: MessageRow): MessageView {
+  return row.kind === 'contact' ? toContactView(row) : toNotificationView(row);
+}
+
+export function toAttemptView(row: DeliveryAttemptRow): AttemptView {
+  return { attempt: row.attempt, provider: row.provider, outcome: row.outcome, error: row.error, duration_ms: row.duration_ms, at: iso(row.at) };
+}
+
+export function toEventView(row: MessageEventRow): EventView {
+  return { type: row.type, at: iso(row.at), data: row.data };
+}

@@ -4,8 +4,7 @@ import { principalOf, requireScope } from '../auth/middleware';
 import { jsonBody, requireContentType, route } from '../platform/http';
 import { parseOrThrow, toFieldErrors } from '../platform/schema-helpers';
 import { idempotencyKeyOf } from '../messages/idempotency';
-import { listQuerySchema } from '../messages/pagination';
-import { uuidParam } from '../messages/params';
+import { detailRoutes, listHandlers } from '../messages/routes';
 import { batchItemSchema, batchRequestSchema, notifyRequestSchema } from './schema';
 import type { NotificationService } from './service';
 
@@ -33,13 +32,7 @@ export function notificationRoutes(service: NotificationService, authenticator: 
         res.status(202).json(result.body);
       },
     ],
-    get: [
-      requireScope(authenticator, 'messages:read'),
-      async (req, res) => {
-        const query = parseOrThrow(listQuerySchema, req.query, 'query');
-        res.json(await service.list(principalOf(req), '/api/notify', query));
-      },
-    ],
+    get: listHandlers(service, authenticator, '/api/notify'),
   });
   route(router, '/api/notify/batch', {
     post: [
@@ -59,13 +52,6 @@ export function notificationRoutes(service: NotificationService, authenticator: 
       },
     ],
   });
-  route(router, '/api/notify/:id', {
-    get: [
-      requireScope(authenticator, 'messages:read'),
-      async (req, res) => {
-        res.json(await service.get(principalOf(req), uuidParam(req)));
-      },
-    ],
-  });
+  detailRoutes(router, service, authenticator, '/api/notify', 'notification');
   return router;
 }

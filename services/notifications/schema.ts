@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../domain/identifiers';
+import { PROVIDER_NAMES } from '../domain/provider-names';
 import { bodyText, emailAddress, headerText, withinDepth } from '../platform/schema-helpers';
 
 export const MAX_RECIPIENTS = 50;
 export const MAX_METADATA_BYTES = 16 * 1024;
 export const MAX_METADATA_DEPTH = 16;
 export const MAX_BATCH_ITEMS = 1000;
-const PROVIDER_NAMES = ['smtp', 'sendgrid', 'mailgun', 'outbox'] as const;
 
 const recipients = z
   .union([emailAddress, z.array(emailAddress).max(MAX_RECIPIENTS)])
@@ -54,7 +55,7 @@ export type NotifyRequest = z.infer<typeof notifyRequestSchema>;
 
 /** One item of POST /api/notify/batch: a notification plus its own idempotency key. */
 export const batchItemSchema = z
-  .strictObject({ ...notifyFields, idempotency_key: z.string().regex(/^[\x20-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters') })
+  .strictObject({ ...notifyFields, idempotency_key: z.string().regex(IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE) })
   .superRefine(checkNotify);
 export type BatchItem = z.infer<typeof batchItemSchema>;
 
@@ -62,42 +63,6 @@ export type BatchItem = z.infer<typeof batchItemSchema>;
 export const batchRequestSchema = z.strictObject({
   items: z.array(z.unknown()).min(1).max(MAX_BATCH_ITEMS),
 });
-
-export const notificationViewSchema = z.object({
-  id: z.string().uuid(),
-  status: z.string(),
-  to: z.array(z.string()),
-  cc: z.array(z.string()),
-  bcc: z.array(z.string()),
-  reply_to: z.string().nullable(),
-  subject: z.string(),
-  text: z.string().nullable(),
-  html: z.string().nullable(),
-  metadata: z.record(z.string(), z.unknown()),
-  tags: z.array(z.string()),
-  provider_hint: z.string().nullable(),
-  use_fallback: z.boolean(),
-  priority: z.number().int(),
-  send_at: z.string().nullable(),
-  retry_count: z.number().int(),
-  error_message: z.string().nullable(),
-  provider: z.string().nullable(),
-  provider_message_id: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  sent_at: z.string().nullable(),
-});
-export type NotificationView = z.infer<typeof notificationViewSchema>;
-
-export const attemptViewSchema = z.object({
-  attempt: z.number().int(),
-  provider: z.string(),
-  outcome: z.string(),
-  error: z.string().nullable(),
-  duration_ms: z.number().int(),
-  at: z.string(),
-});
-export type AttemptView = z.infer<typeof attemptViewSchema>;
 
 export const batchResultSchema = z.object({
   index: z.number().int(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { PROVIDER_NAMES, type ProviderName } from '../domain/provider-names';
 
-const PROVIDERS = ['smtp', 'sendgrid', 'mailgun', 'outbox'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
+export type { ProviderName };
 
 // An empty value (`PORT=` in an .env file) means unset, as it does for the text settings, rather than 0.
 const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -27,7 +27,7 @@ export const configSchema = z
     PORT: int(8002, 0, 65535),
     DATABASE_URL: z.string().url().default('postgres://root@127.0.0.1:5432/herald'),
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-    MAIL_PROVIDERS: list.pipe(z.array(z.enum(PROVIDERS))),
+    MAIL_PROVIDERS: list.pipe(z.array(z.enum(PROVIDER_NAMES))),
     MAIL_FROM: z.string().min(3).default('Herald <herald@localhost>'),
     MAIL_DOMAIN: z.string().min(1).default('herald.localhost'),
     CONTACT_INBOX: z.string().email().default('inbox@localhost.localdomain'),

@@ -1,11 +1,8 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool, types } from 'pg';
-import type { Database } from './database';
 
 // bigint counts (count(*)) arrive as strings by default; our counts fit a JS number.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
-
-export type Db = Kysely<Database>;
 
 export interface DbOptions {
   readonly url: string;
@@ -14,8 +11,8 @@ export interface DbOptions {
   readonly connectionTimeoutMs?: number;
 }
 
-/** Opens a pooled Kysely instance over node-postgres. */
-export function createDb(options: DbOptions): Db {
+/** Opens a pooled Kysely instance over node-postgres, typed by the caller's database. */
+export function createDb<Database>(options: DbOptions): Kysely<Database> {
   const pool = new Pool({
     connectionString: options.url,
     max: options.max ?? 10,
@@ -28,7 +25,7 @@ export function createDb(options: DbOptions): Db {
 }
 
 /** True when Postgres answers a trivial query. */
-export async function pingDb(db: Db): Promise<boolean> {
+export async function pingDb<Database>(db: Kysely<Database>): Promise<boolean> {
   try {
     await sql`select 1`.execute(db);
     return true;

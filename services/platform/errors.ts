@@ -6,7 +6,8 @@ export interface FieldError {
 
 /**
  * An error a caller can cause or must be told about, already shaped as an
- * RFC 9457 problem. Services throw these; the error middleware renders them.
+ * RFC 9457 problem. The HTTP edge (parsers, validation, auth) throws these; services raise
+ * domain errors instead, which the error middleware translates.
  */
 export class Problem extends Error {
   constructor(
@@ -38,15 +39,3 @@ export const notFound = (detail = 'No such resource.') => new Problem(404, 'Not 
 export const conflict = (detail: string) => new Problem(409, 'Conflict', detail);
 export const validationFailed = (errors: readonly FieldError[]) =>
   new Problem(422, 'Unprocessable Content', 'The request has invalid fields.', { errors });
-export const idempotencyMismatch = () =>
-  new Problem(
-    422,
-    'Idempotency Key Reused',
-    'This Idempotency-Key was already used with a different request body.',
-  );
-export const serviceUnavailable = (detail: string) => new Problem(503, 'Service Unavailable', detail);
-
-/** Postgres is unreachable or refused the connection: the only accept-path failure that answers 503. */
-export class DatabaseUnavailableError extends Error {
-  override readonly name = 'DatabaseUnavailableError';
-}

@@ -1,9 +1,5 @@
 import type { Redis } from './redis';
-
-/** A sorted set of live workers scored by when their heartbeat expires; one key, so it suits Redis Cluster. */
-export function heartbeatKey(prefix: string): string {
-  return `${prefix}:herald:workers`;
-}
+import { heartbeatKey } from './redis-keys';
 
 /** Records that `workerId` is alive for the next `ttlMs`. */
 export async function beat(redis: Redis, prefix: string, workerId: string, ttlMs: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { DatabaseUnavailableError, Problem, badRequest, notFound } from './errors';
+import { Problem, badRequest, notFound } from './errors';
 import { withLogContext } from './log-context';
 import type { Logger } from './logger';
 
@@ -123,7 +123,6 @@ const PG_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT',
 
 /** True for errors that mean Postgres could not be reached, rather than a bug in a query. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (error instanceof DatabaseUnavailableError) return true;
   // Duck-typed, not `instanceof Error`: socket errors come from Node's own realm, which differs under a VM (jest).
   if (error === null || typeof error !== 'object') return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
@@ -138,11 +137,16 @@ interface BodyParserError {
   message?: string;
 }
 
+/** Turns the errors services raise into problems; undefined for errors it does not know. */
+export type ProblemTranslator = (error: unknown) => Problem | undefined;
+
 /** The one place internal errors become HTTP answers. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, translate: ProblemTranslator = () => undefined): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
     if (error instanceof Problem) return sendProblem(res, error, req);
+    const translated = translate(error);
+    if (translated !== undefined) return sendProblem(res, translated, req);
     const parserError = error as BodyParserError;
     switch (parserError.type) {
       case 'entity.parse.failed':

@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MessageKind } from './database';
 
 /** What the scrape-time gauges read from Redis; each call is one scrape's worth of work. */
 export interface ScrapeSources {
@@ -17,16 +16,19 @@ export interface CircuitSource {
   openProviders(): readonly string[];
 }
 
-export type DeliveryTryOutcome = 'sent' | 'transient' | 'permanent' | 'skipped';
 export type SweepReason = 'missing_job' | 'expired_lease';
+
+/** The label values every series starts at zero with, so dashboards see them before the first event. */
+export interface MetricLabels {
+  readonly messageKinds: readonly string[];
+  readonly tryOutcomes: readonly string[];
+}
 
 export interface MetricsOptions {
   /** Called when a scrape-time read fails; the gauge then has no samples for that scrape. */
   readonly onCollectError?: (metric: string, error: unknown) => void;
 }
 
-const MESSAGE_KINDS: readonly MessageKind[] = ['contact', 'notification'];
-const TRY_OUTCOMES: readonly DeliveryTryOutcome[] = ['sent', 'transient', 'permanent', 'skipped'];
 const SWEEP_REASONS: readonly SweepReason[] = ['missing_job', 'expired_lease'];
 
 /**
@@ -40,9 +42,14 @@ export class HeraldMetrics {
   readonly deliveries: Counter<'provider' | 'outcome'>;
   readonly deliveryDuration: Histogram<'provider'>;
   readonly sweeperRequeued: Counter<'reason'>;
+  readonly staleClaimWrites: Counter<'transition'>;
   readonly #circuits = new Set<CircuitSource>();
 
-  constructor(sources: ScrapeSources, options: MetricsOptions = {}) {
+  constructor(
+    sources: ScrapeSources,
+    private readonly labels: MetricLabels,
+    options: MetricsOptions = {},
+  ) {
     const registers = [this.registry];
     const onError = options.onCollectError ?? (() => undefined);
     collectDefaultMetrics({ register: this.registry });
@@ -79,7 +86,13 @@ export class HeraldMetrics {
       labelNames: ['reason'],
       registers,
     });
-    for (const kind of MESSAGE_KINDS) this.messagesAccepted.inc({ kind }, 0);
+    this.staleClaimWrites = new Counter({
+      name: 'herald_stale_claim_writes_total',
+      help: 'Outcome writes refused because the claim they came from no longer held (its lease was lost); nothing was changed.',
+      labelNames: ['transition'],
+      registers,
+    });
+    for (const kind of labels.messageKinds) this.messagesAccepted.inc({ kind }, 0);
     for (const reason of SWEEP_REASONS) this.sweeperRequeued.inc({ reason }, 0);
 
     new Gauge({
@@ -144,7 +157,7 @@ export class HeraldMetrics {
   watchCircuits(source: CircuitSource): () => void {
     this.#circuits.add(source);
     for (const provider of source.providers) {
-      for (const outcome of TRY_OUTCOMES) this.deliveries.inc({ provider, outcome }, 0);
+      for (const outcome of this.labels.tryOutcomes) this.deliveries.inc({ provider, outcome }, 0);
       this.deliveryDuration.zero({ provider });
     }
     return () => void this.#circuits.delete(source);
@@ -157,7 +170,7 @@ export class HeraldMetrics {
   }
 
   /** Counts accepted messages of one kind. */
-  accepted(kind: MessageKind, count = 1): void {
+  accepted(kind: string, count = 1): void {
     if (count > 0) this.messagesAccepted.inc({ kind }, count);
   }
 

@@ -1,16 +1,17 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Config } from './config';
-import type { MessageKind } from './database';
+import { MESSAGE_KINDS, type MessageKind } from '../domain/message-kinds';
 import type { Redis } from './redis';
 
-/** Every BullMQ queue Herald uses; keys live under the configured prefix. */
-export const QUEUE_NAMES = { deliveries: 'deliveries' } as const;
+import { QUEUE_NAMES } from './redis-keys';
+
+export { QUEUE_NAMES };
 
 /** The only data a delivery job carries: no personal data goes to Redis. */
 export const deliveryJobSchema = z.object({
   id: z.string().uuid(),
-  kind: z.enum(['contact', 'notification']),
+  kind: z.enum(MESSAGE_KINDS),
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 

@@ -7,6 +7,8 @@ import { Problem } from './errors';
 import { sendProblem } from './http';
 import type { Logger } from './logger';
 import type { Redis } from './redis';
+import { rateLimitKeyPrefix } from './redis-keys';
+import { withTimeout } from './with-timeout';
 
 /** A Redis command that has not answered by then lets the request through rather than hold it. */
 const STORE_TIMEOUT_MS = 1000;
@@ -64,7 +66,7 @@ export class RedisRateLimiter {
   middleware(cost: (req: Request) => number = () => 1): RequestHandler {
     const { name, limit, windowMs } = this.policy;
     // Each express-rate-limit instance needs a store of its own; the counters are in Redis.
-    const store = new CostedRedisStore({ sendCommand: this.sendCommand, prefix: `${this.policy.prefix}:rate-limit:${name}:` });
+    const store = new CostedRedisStore({ sendCommand: this.sendCommand, prefix: rateLimitKeyPrefix(this.policy.prefix, name) });
     return rateLimit({
       windowMs,
       limit,
@@ -177,7 +179,7 @@ function redisCommandSender(redis: Redis): SendCommandFn {
   const ready = readiness(redis);
   const call = async (command: string, args: string[]): Promise<RedisReply> => {
     await ready();
-    return withTimeout(redis.call(command, ...args) as Promise<RedisReply>, STORE_TIMEOUT_MS);
+    return withTimeout(redis.call(command, ...args) as Promise<RedisReply>, STORE_TIMEOUT_MS, `rate limit store did not answer within ${STORE_TIMEOUT_MS} ms`);
   };
   return async (command, ...args) => {
     const upper = command.toUpperCase();
@@ -224,16 +226,6 @@ function readiness(redis: Redis): () => Promise<void> {
     });
     return pending;
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    // setImmediate runs after pending I/O: on a busy event loop a reply that is already in
-    // the socket wins, so only Redis's own slowness counts, not ours.
-    timer = setTimeout(() => setImmediate(() => reject(new Error(`rate limit store did not answer within ${ms} ms`))), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function throttledLogger(logger: Logger, limiter: string): LimiterLogger {

@@ -1,6 +1,7 @@
-import type { MessageKind } from '../platform/database';
+import type { MessageKind } from '../domain/message-kinds';
 import type { Redis } from '../platform/redis';
-import { type DeliveryEvent, deliveryEventSchema, deliveryEventsKey } from './delivery-events';
+import { deliveryEventsKey } from '../platform/redis-keys';
+import { type DeliveryEvent, deliveryEventSchema } from './delivery-events';
 
 /** Narrows the tail; every field given must match. */
 export interface DeliveryEventFilter {

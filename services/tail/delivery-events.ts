@@ -1,18 +1,19 @@
 import { z } from 'zod';
-import type { DeliveryListener, DeliveryRequest } from '../delivery/delivery-service';
+import { type DeliveryListener, type DeliveryRequest, isFinalFailure, lastProviderTried } from '../delivery/delivery-service';
 import type { ChainResult } from '../mail/provider-chain';
+import { MESSAGE_KINDS } from '../domain/message-kinds';
+import { TRY_OUTCOMES } from '../domain/try-outcomes';
 import { Coalescer } from '../platform/coalescer';
+import { deliveryEventsKey } from '../platform/redis-keys';
 import type { Redis } from '../platform/redis';
 
 /** The capped stream every worker appends to; under the queue prefix, so one hash slot in Redis Cluster. */
-export function deliveryEventsKey(prefix: string): string {
-  return `${prefix}:herald:delivery-events`;
-}
+
 
 /** Roughly how many events the stream keeps (XADD MAXLEN ~): minutes to hours of history, a few MB. */
 export const DELIVERY_EVENTS_MAXLEN = 10000;
 
-const tryOutcome = z.enum(['sent', 'transient', 'permanent', 'skipped']);
+const tryOutcome = z.enum(TRY_OUTCOMES);
 
 /**
  * One delivery attempt as the live tail shows it. Ids, timings and classes only: no addresses,
@@ -21,7 +22,7 @@ const tryOutcome = z.enum(['sent', 'transient', 'permanent', 'skipped']);
 export const deliveryEventSchema = z.object({
   at: z.iso.datetime(),
   messageId: z.string(),
-  kind: z.enum(['contact', 'notification']),
+  kind: z.enum(MESSAGE_KINDS),
   attempt: z.number().int().min(1),
   maxAttempts: z.number().int().min(1),
   /** What this attempt came to. */
@@ -46,10 +47,8 @@ export type DeliveryEvent = z.infer<typeof deliveryEventSchema>;
 
 /** Builds the event for one attempt; the status follows the same rules as DeliveryService. */
 export function toDeliveryEvent(request: DeliveryRequest, result: ChainResult, durationMs: number, worker: string, at = new Date()): DeliveryEvent {
-  const hasReachedMaxAttempts = request.attempt >= request.maxAttempts;
-  const status = result.outcome === 'sent' ? 'sent' : result.outcome === 'permanent' || hasReachedMaxAttempts ? 'failed' : 'retrying';
-  const reached = result.tries.filter((entry) => entry.outcome !== 'skipped');
-  const last = reached[reached.length - 1] ?? result.tries[result.tries.length - 1];
+  const status = result.outcome === 'sent' ? 'sent' : isFinalFailure(result, request) ? 'failed' : 'retrying';
+  const last = lastProviderTried(result);
   return {
     at: at.toISOString(),
     messageId: request.id,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../platform/config';
-import type { MessageKind } from '../platform/database';
+import { MESSAGE_KINDS, type MessageKind } from '../domain/message-kinds';
+import { PROVIDER_NAMES } from '../domain/provider-names';
 import { createRedis } from '../platform/redis';
 import { type DeliveryEventFilter, DeliveryEventReader, parseSince } from './delivery-event-reader';
 import type { DeliveryEvent } from './delivery-events';
@@ -22,9 +23,7 @@ export interface TailOptions {
   readonly since?: string;
 }
 
-const KINDS = ['contact', 'notification'];
 const STATUSES = ['sent', 'transient', 'permanent', 'retrying', 'failed'];
-const PROVIDERS = ['smtp', 'sendgrid', 'mailgun', 'outbox'];
 
 function oneOf(name: string, value: string | undefined, allowed: readonly string[]): string | undefined {
   if (value === undefined || allowed.includes(value)) return value;
@@ -57,9 +56,9 @@ export function parseTailArgs(args: readonly string[]): TailOptions {
     json: values.json,
     since: values.since,
     filter: {
-      kind: oneOf('kind', values.kind, KINDS) as MessageKind | undefined,
+      kind: oneOf('kind', values.kind, MESSAGE_KINDS) as MessageKind | undefined,
       status: oneOf('status', values.status, STATUSES),
-      provider: oneOf('provider', values.provider, PROVIDERS),
+      provider: oneOf('provider', values.provider, PROVIDER_NAMES),
       id: values.id,
     },
   };

@@ -27,7 +27,7 @@ async function jobIds(): Promise<string[]> {
 
 async function rowCount(): Promise<number> {
   const { count } = await t.database.db
-    .selectFrom('notifications')
+    .selectFrom('messages')
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .executeTakeFirstOrThrow();
   return count;
@@ -79,7 +79,7 @@ describe('POST /api/notify/batch', () => {
   });
 
   it('stores exactly one row per unique valid key and one job per new row', async () => {
-    const rows = await t.database.db.selectFrom('notifications').select(['id', 'idempotency_key', 'subject']).where('idempotency_key', 'like', 'batch-%').execute();
+    const rows = await t.database.db.selectFrom('messages').select(['id', 'idempotency_key', 'subject']).where('idempotency_key', 'like', 'batch-%').execute();
     expect(rows).toHaveLength(uniqueValidKeys);
     expect(new Set(rows.map((row) => row.idempotency_key)).size).toBe(uniqueValidKeys);
     expect(rows.map((row) => row.idempotency_key)).not.toEqual(expect.arrayContaining(['batch-10', 'batch-20']));

@@ -16,8 +16,8 @@ describe('POST /api/contact', () => {
     const res = await request(t.app).post('/api/contact').send(visitor).expect(202);
     expect(res.body).toEqual({ id: expect.any(String), status: 'queued', message: expect.any(String) });
     expect(res.headers['content-type']).toMatch(/application\/json/);
-    const row = await t.database.db.selectFrom('contact_messages').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', message: 'Hello there', status: 'queued', client_id: 'public' });
+    const row = await t.database.db.selectFrom('messages').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ contact_name: 'Ada Lovelace', contact_email: 'ada@example.com', text_body: 'Hello there', status: 'queued', client_id: 'public' });
     const job = await t.infra.queue.getJob(res.body.id);
     expect(job?.data).toEqual({ id: res.body.id, kind: 'contact' });
   });
@@ -32,7 +32,7 @@ describe('POST /api/contact', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(first.headers['idempotent-replayed']).toBeUndefined();
-    const rows = await t.database.db.selectFrom('contact_messages').select('id').where('idempotency_key', '=', 'contact-replay-1').execute();
+    const rows = await t.database.db.selectFrom('messages').select('id').where('idempotency_key', '=', 'contact-replay-1').execute();
     expect(rows).toHaveLength(1);
   });
 
@@ -54,7 +54,7 @@ describe('POST /api/contact', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(19);
-    const rows = await t.database.db.selectFrom('contact_messages').select('id').where('idempotency_key', '=', 'contact-race').execute();
+    const rows = await t.database.db.selectFrom('messages').select('id').where('idempotency_key', '=', 'contact-race').execute();
     expect(rows).toHaveLength(1);
   });
 

@@ -14,7 +14,7 @@ afterAll(async () => {
 const notification = { to: 'ops@example.com', subject: 'Disk almost full', text: 'Volume /data is at 91%.' };
 
 function rowsWithKey(key: string) {
-  return t.database.db.selectFrom('notifications').selectAll().where('idempotency_key', '=', key).execute();
+  return t.database.db.selectFrom('messages').selectAll().where('idempotency_key', '=', key).execute();
 }
 
 describe('POST /api/notify', () => {
@@ -23,7 +23,7 @@ describe('POST /api/notify', () => {
     expect(res.body).toEqual({ id: expect.any(String), status: 'queued', message: expect.any(String) });
     expect(res.headers['content-type']).toMatch(/application\/json/);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
-    const row = await t.database.db.selectFrom('notifications').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    const row = await t.database.db.selectFrom('messages').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ to: ['ops@example.com'], cc: [], bcc: [], subject: 'Disk almost full', text_body: 'Volume /data is at 91%.', status: 'queued' });
     const job = await t.infra.queue.getJob(res.body.id);
     expect(job?.id).toBe(res.body.id);
@@ -37,7 +37,7 @@ describe('POST /api/notify', () => {
       .set('Authorization', sender)
       .send({ ...notification, to: ['a@example.com', 'b@example.com'], cc: 'c@example.com' })
       .expect(202);
-    const rows = await t.database.db.selectFrom('notifications').select(['id', 'to', 'cc']).where('id', 'in', [single.body.id, list.body.id]).execute();
+    const rows = await t.database.db.selectFrom('messages').select(['id', 'to', 'cc']).where('id', 'in', [single.body.id, list.body.id]).execute();
     const byId = new Map(rows.map((row) => [row.id, row]));
     expect(byId.get(single.body.id)).toMatchObject({ to: ['ops@example.com'], cc: [] });
     expect(byId.get(list.body.id)).toMatchObject({ to: ['a@example.com', 'b@example.com'], cc: ['c@example.com'] });
@@ -110,7 +110,7 @@ describe('POST /api/notify', () => {
       .send({ ...notification, send_at: sendAt.toISOString() })
       .expect(202);
     expect(res.body.status).toBe('scheduled');
-    const row = await t.database.db.selectFrom('notifications').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    const row = await t.database.db.selectFrom('messages').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
     expect(row.status).toBe('scheduled');
     expect(row.send_at?.toISOString()).toBe(sendAt.toISOString());
     const job = await t.infra.queue.getJob(res.body.id);

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { ApiKeyRepository } from '../../services/auth/api-key-repository';
 import { ApiKeyService } from '../../services/auth/api-keys';
 import { API_KEY_CACHE_MS, Authenticator } from '../../services/auth/authenticator';
-import { createApiApp, createServices } from '../../services/herald';
+import { createApiApp, createServices } from '../../services/app';
 import { JWT_SECRET, startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;

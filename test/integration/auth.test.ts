@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { ApiKeyService } from '../../services/auth/api-keys';
 import { API_KEY_CACHE_MS, Authenticator } from '../../services/auth/authenticator';
-import { createApiApp, createServices } from '../../services/herald';
+import { createApiApp, createServices } from '../../services/app';
 import { startTestApp, type TestApp, ADMIN_KEY, JWT_SECRET } from '../support/test-app';
 
 let t: TestApp;
@@ -135,7 +135,7 @@ describe('JWT', () => {
     const created = await request(t.app).post('/api/notify').set('Authorization', bearer).send(notification).expect(202);
     const list = await request(t.app).get('/api/notify').set('Authorization', bearer).expect(200);
     expect(list.body.results.map((r: { id: string }) => r.id)).toEqual([created.body.id]);
-    const row = await t.database.db.selectFrom('notifications').select('client_id').where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    const row = await t.database.db.selectFrom('messages').select('client_id').where('id', '=', created.body.id).executeTakeFirstOrThrow();
     expect(row.client_id).toBe('jwt:billing-service');
   });
 

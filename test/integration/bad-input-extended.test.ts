@@ -30,7 +30,7 @@ const nestedObject = (depth: number): unknown => (depth === 0 ? 'leaf' : { a: ne
 const addresses = (n: number) => Array.from({ length: n }, (_, i) => `r${i}@example.com`);
 const json = (text: string) => ({ raw: text, contentType: 'application/json' });
 
-type Table = 'contact_messages' | 'notifications';
+type Table = 'contact' | 'notification';
 
 interface Case {
   readonly name: string;
@@ -58,7 +58,7 @@ const batch = (name: string, rest: Omit<Case, 'name' | 'path'>): Case => ({ name
 const list = (name: string, query: string, status: number, field?: string): Case => ({ name: `list: ${name}`, method: 'GET', path: `/api/notify?${query}`, auth: true, status, field });
 
 async function rowOf(table: Table, id: unknown) {
-  return t.database.db.selectFrom(table).selectAll().where('id', '=', String(id)).executeTakeFirstOrThrow();
+  return t.database.db.selectFrom('messages').where('kind', '=', table).selectAll().where('id', '=', String(id)).executeTakeFirstOrThrow();
 }
 
 const cases: Case[] = [
@@ -79,18 +79,18 @@ const cases: Case[] = [
   contact('emoji (a valid surrogate pair) in name is stored as sent', {
     body: { ...visitor, name: 'Ada \u{1F680} Lovelace' },
     status: 202,
-    stores: 'contact_messages',
-    check: async (body) => expect((await rowOf('contact_messages', body.id)).name).toBe('Ada \u{1F680} Lovelace'),
+    stores: 'contact',
+    check: async (body) => expect((await rowOf('contact', body.id)).contact_name).toBe('Ada \u{1F680} Lovelace'),
   }),
-  notify('right-to-left script without control characters is fine', { body: { ...note, subject: 'שלום עולם' }, status: 202, stores: 'notifications' }),
+  notify('right-to-left script without control characters is fine', { body: { ...note, subject: 'שלום עולם' }, status: 202, stores: 'notification' }),
   contact('invalid UTF-8 bytes become U+FFFD, never a 500', {
     raw: Buffer.concat([Buffer.from('{"name":"Ada'), Buffer.from([0xc0, 0xaf, 0xff]), Buffer.from('","email":"ada@example.com","message":"Hello there"}')]),
     contentType: 'application/json',
     status: 202,
-    stores: 'contact_messages',
-    check: async (body) => expect((await rowOf('contact_messages', body.id)).name).toMatch(/^Ada\uFFFD+$/),
+    stores: 'contact',
+    check: async (body) => expect((await rowOf('contact', body.id)).contact_name).toMatch(/^Ada\uFFFD+$/),
   }),
-  contact('a UTF-8 byte order mark before the JSON', { raw: `\uFEFF${JSON.stringify(visitor)}`, contentType: 'application/json', status: 202, stores: 'contact_messages' }),
+  contact('a UTF-8 byte order mark before the JSON', { raw: `\uFEFF${JSON.stringify(visitor)}`, contentType: 'application/json', status: 202, stores: 'contact' }),
   contact('JSON declared as charset=utf-16', { raw: JSON.stringify(visitor), contentType: 'application/json; charset=utf-16', status: 415 }),
 
   // NUL bytes
@@ -111,12 +111,12 @@ const cases: Case[] = [
   notify('metadata nested 17 levels', { body: { ...note, metadata: nestedObject(17) as Record<string, unknown> }, status: 422, field: 'metadata' }),
   notify('metadata nested 200000 levels', { ...json(`{"to":"ops@example.com","subject":"s","text":"t","metadata":{"a":${nested(200_000)}}}`), status: 422, field: 'metadata' }),
   batch('item metadata nested 50 levels', { body: { items: [item({ metadata: nestedObject(50) })] }, status: 202, field: 'items.0.metadata' }),
-  contact('an unknown field nested 15000 levels is ignored', { ...json(`{"name":"Ada","email":"ada@example.com","message":"Hello there","extra":${nested(15_000)}}`), status: 202, stores: 'contact_messages' }),
+  contact('an unknown field nested 15000 levels is ignored', { ...json(`{"name":"Ada","email":"ada@example.com","message":"Hello there","extra":${nested(15_000)}}`), status: 202, stores: 'contact' }),
   contact('a honeypot nested 15000 levels is still a honeypot', {
     ...json(`{"name":"Ada","email":"ada@example.com","message":"Hello there","website":${nested(15_000)}}`),
     status: 202,
-    stores: 'contact_messages',
-    check: async (body) => expect((await rowOf('contact_messages', body.id)).status).toBe('suppressed'),
+    stores: 'contact',
+    check: async (body) => expect((await rowOf('contact', body.id)).status).toBe('suppressed'),
   }),
   contact('name as an object', { body: { ...visitor, name: { first: 'Ada', last: 'Lovelace' } }, status: 422, field: 'name' }),
   notify('to as a list of lists', { body: { ...note, to: [['ops@example.com']] }, status: 422, field: 'to.0' }),
@@ -134,7 +134,7 @@ const cases: Case[] = [
   notify('30000 recipients (under 1 MB)', { body: { ...note, to: addresses(30_000) }, status: 422, field: 'to' }),
   notify('10000 tags', { body: { ...note, tags: Array.from({ length: 10_000 }, () => 'a') }, status: 422, field: 'tags' }),
   notify('metadata holding 200000 numbers', { ...json(`{"to":"ops@example.com","subject":"s","text":"t","metadata":{"a":[${Array.from({ length: 200_000 }, () => '0').join(',')}]}}`), status: 422, field: 'metadata' }),
-  contact('a honeypot holding 5000 values is still a honeypot', { body: { ...visitor, website: Array.from({ length: 5000 }, (_, i) => i) }, status: 202, stores: 'contact_messages' }),
+  contact('a honeypot holding 5000 values is still a honeypot', { body: { ...visitor, website: Array.from({ length: 5000 }, (_, i) => i) }, status: 202, stores: 'contact' }),
   list('2000 repeated page parameters', Array.from({ length: 2000 }, () => 'page=1').join('&'), 422, 'query.page'),
 
   // Wrong content types and encodings
@@ -156,8 +156,8 @@ const cases: Case[] = [
   notify('duplicate subject, the first with CRLF, stores the last', {
     ...json('{"to":"ops@example.com","subject":"x\\r\\nBcc: y@evil.example","subject":"clean","text":"t"}'),
     status: 202,
-    stores: 'notifications',
-    check: async (body) => expect((await rowOf('notifications', body.id)).subject).toBe('clean'),
+    stores: 'notification',
+    check: async (body) => expect((await rowOf('notification', body.id)).subject).toBe('clean'),
   }),
   contact('duplicate email, the last invalid', { ...json('{"name":"Ada","email":"ada@example.com","email":"not-an-address","message":"Hello there"}'), status: 422, field: 'email' }),
   batch('duplicate items, the last empty', { ...json(`{"items":[${JSON.stringify(item())}],"items":[]}`), status: 422, field: 'items' }),
@@ -177,17 +177,17 @@ const cases: Case[] = [
   list('NaN as a page', 'page=NaN', 422, 'query.page'),
 
   // Prototype-pollution keys
-  contact('a __proto__ key is ignored', { ...json('{"name":"Ada","email":"ada@example.com","message":"Hello there","__proto__":{"polluted":true}}'), status: 202, stores: 'contact_messages' }),
-  contact('a constructor.prototype key is ignored', { ...json('{"name":"Ada","email":"ada@example.com","message":"Hello there","constructor":{"prototype":{"polluted":true}}}'), status: 202, stores: 'contact_messages' }),
-  contact('__proto__ and constructor form fields are ignored', { raw: 'name=Ada&email=ada%40example.com&message=Hello+there&__proto__=x&constructor=y&__proto__%5Bpolluted%5D=1', contentType: 'application/x-www-form-urlencoded', status: 202, stores: 'contact_messages' }),
+  contact('a __proto__ key is ignored', { ...json('{"name":"Ada","email":"ada@example.com","message":"Hello there","__proto__":{"polluted":true}}'), status: 202, stores: 'contact' }),
+  contact('a constructor.prototype key is ignored', { ...json('{"name":"Ada","email":"ada@example.com","message":"Hello there","constructor":{"prototype":{"polluted":true}}}'), status: 202, stores: 'contact' }),
+  contact('__proto__ and constructor form fields are ignored', { raw: 'name=Ada&email=ada%40example.com&message=Hello+there&__proto__=x&constructor=y&__proto__%5Bpolluted%5D=1', contentType: 'application/x-www-form-urlencoded', status: 202, stores: 'contact' }),
   notify('a top-level __proto__ key is rejected as unknown', { ...json('{"to":"ops@example.com","subject":"s","text":"t","__proto__":{"polluted":true}}'), status: 422 }),
   notify('a top-level constructor key is rejected as unknown', { body: { ...note, constructor: { prototype: { polluted: true } } }, status: 422, field: 'constructor' }),
   notify('a metadata __proto__ key is dropped, not applied', {
     ...json('{"to":"ops@example.com","subject":"s","text":"t","metadata":{"__proto__":{"polluted":true},"kept":1}}'),
     status: 202,
-    stores: 'notifications',
+    stores: 'notification',
     check: async (body) => {
-      const row = await rowOf('notifications', body.id);
+      const row = await rowOf('notification', body.id);
       expect(row.metadata).toEqual({ kept: 1 });
       expect(Object.getPrototypeOf(row.metadata)).toBe(Object.prototype);
     },
@@ -195,12 +195,12 @@ const cases: Case[] = [
   notify('a metadata constructor key is kept as plain data', {
     body: { ...note, metadata: { constructor: { prototype: { polluted: true } } } },
     status: 202,
-    stores: 'notifications',
-    check: async (body) => expect((await rowOf('notifications', body.id)).metadata).toEqual({ constructor: { prototype: { polluted: true } } }),
+    stores: 'notification',
+    check: async (body) => expect((await rowOf('notification', body.id)).metadata).toEqual({ constructor: { prototype: { polluted: true } } }),
   }),
   batch('an item with a __proto__ key', { ...json(`{"items":[${JSON.stringify(item()).slice(0, -1)},"__proto__":{"polluted":true}}]}`), status: 202, field: 'items.0.__proto__' }),
   list('__proto__ and constructor in the query are ignored', '__proto__[polluted]=1&constructor[prototype][polluted]=1', 200),
-  contact('an Idempotency-Key of "__proto__" is just a key', { body: visitor, headers: { 'Idempotency-Key': '__proto__' }, status: 202, stores: 'contact_messages' }),
+  contact('an Idempotency-Key of "__proto__" is just a key', { body: visitor, headers: { 'Idempotency-Key': '__proto__' }, status: 202, stores: 'contact' }),
 
   // Odd credentials, paths and headers
   notify('Basic instead of Bearer', { body: note, auth: `Basic ${Buffer.from(`admin:${ADMIN_KEY}`).toString('base64')}`, status: 401 }),
@@ -213,21 +213,21 @@ const cases: Case[] = [
     body: visitor,
     headers: { 'X-Request-Id': 'r'.repeat(1000) },
     status: 202,
-    stores: 'contact_messages',
+    stores: 'contact',
     check: async (_body, headers) => expect(headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/),
   }),
   contact('X-Forwarded-For garbage is ignored without TRUST_PROXY', {
     body: visitor,
     headers: { 'X-Forwarded-For': 'not-an-ip, 999.1.1.1, ::zz' },
     status: 202,
-    stores: 'contact_messages',
-    check: async (body) => expect((await rowOf('contact_messages', body.id)).source_ip).toMatch(/127\.0\.0\.1/),
+    stores: 'contact',
+    check: async (body) => expect((await rowOf('contact', body.id)).source_ip).toMatch(/127\.0\.0\.1/),
   }),
 ];
 
 async function countRows(): Promise<Record<Table, number>> {
-  const count = async (table: Table) => Number((await t.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  return { contact_messages: await count('contact_messages'), notifications: await count('notifications') };
+  const count = async (table: Table) => Number((await t.database.db.selectFrom('messages').where('kind', '=', table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  return { contact: await count('contact'), notification: await count('notification') };
 }
 
 async function send(c: Case): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {

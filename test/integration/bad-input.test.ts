@@ -135,9 +135,9 @@ const cases: BadInput[] = [
 ];
 
 async function countRows(): Promise<{ contact: number; notifications: number }> {
-  const count = async (table: 'contact_messages' | 'notifications') =>
-    (await t.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
-  return { contact: await count('contact_messages'), notifications: await count('notifications') };
+  const count = async (table: 'contact' | 'notification') =>
+    (await t.database.db.selectFrom('messages').where('kind', '=', table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  return { contact: await count('contact'), notifications: await count('notification') };
 }
 
 function send(c: BadInput): request.Test {
@@ -195,11 +195,11 @@ describe('input at the limits is accepted', () => {
       .set('Authorization', admin)
       .send({ ...notification, to: 'juergen@bücher.example', cc: ['info@MÜNCHEN.de'] })
       .expect(202);
-    const row = await t.database.db.selectFrom('notifications').select(['to', 'cc']).where('id', '=', ok.body.id).executeTakeFirstOrThrow();
+    const row = await t.database.db.selectFrom('messages').select(['to', 'cc']).where('id', '=', ok.body.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ to: ['juergen@xn--bcher-kva.example'], cc: ['info@xn--mnchen-3ya.de'] });
     const visitorRes = await request(t.app).post('/api/contact').send({ ...visitor, email: 'ada@bücher.example' }).expect(202);
-    const contactRow = await t.database.db.selectFrom('contact_messages').select('email').where('id', '=', visitorRes.body.id).executeTakeFirstOrThrow();
-    expect(contactRow.email).toBe('ada@xn--bcher-kva.example');
+    const contactRow = await t.database.db.selectFrom('messages').select('contact_email').where('id', '=', visitorRes.body.id).executeTakeFirstOrThrow();
+    expect(contactRow.contact_email).toBe('ada@xn--bcher-kva.example');
   });
 
   it('accepts a 64-octet local part, a 254-octet address, a 998-character subject and 50 recipients', async () => {
@@ -230,8 +230,8 @@ describe('input at the limits is accepted', () => {
 
   it('trims spaces around an address', async () => {
     const res = await request(t.app).post('/api/contact').send({ ...visitor, email: ' \tada@example.com ' }).expect(202);
-    const row = await t.database.db.selectFrom('contact_messages').select('email').where('id', '=', res.body.id).executeTakeFirstOrThrow();
-    expect(row.email).toBe('ada@example.com');
+    const row = await t.database.db.selectFrom('messages').select('contact_email').where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    expect(row.contact_email).toBe('ada@example.com');
   });
 
   it('ignores unknown fields on the public contact form', async () => {

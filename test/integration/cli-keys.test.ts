@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
-import { createApiApp, createServices } from '../../services/herald';
+import { createApiApp, createServices } from '../../services/app';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const ROOT = join(__dirname, '..', '..');

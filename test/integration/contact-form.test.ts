@@ -17,7 +17,7 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 const FORM = 'application/x-www-form-urlencoded';
 
 async function rowOf(id: string) {
-  return t.database.db.selectFrom('contact_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  return t.database.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
 describe('honeypot', () => {
@@ -79,7 +79,7 @@ describe('HTML form posts', () => {
   it('accepts application/x-www-form-urlencoded and answers JSON without a redirect field', async () => {
     const res = await request(t.app).post('/api/contact').set('Content-Type', FORM).send(form(visitor)).expect(202);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(await rowOf(res.body.id)).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', message: 'Hello there', status: 'queued' });
+    expect(await rowOf(res.body.id)).toMatchObject({ contact_name: 'Ada Lovelace', contact_email: 'ada@example.com', text_body: 'Hello there', status: 'queued' });
   });
 
   it('answers 303 to an allowed redirect URL', async () => {
@@ -207,11 +207,11 @@ describe('CORS', () => {
   });
 
   it('refuses a POST from a foreign origin with 403 and stores nothing', async () => {
-    const before = await t.database.db.selectFrom('contact_messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await t.database.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const res = await request(t.app).post('/api/contact').set('Origin', 'https://evil.example').type('form').send(form(visitor)).expect(403);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    const after = await t.database.db.selectFrom('contact_messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await t.database.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
   });
 

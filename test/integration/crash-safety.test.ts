@@ -51,7 +51,7 @@ async function notify(to: string): Promise<string> {
 }
 
 const statusOf = async (id: string) =>
-  (await t.database.db.selectFrom('notifications').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+  (await t.database.db.selectFrom('messages').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 
 describe('crash safety with real worker processes', () => {
   it('delivers a message whose worker was killed with SIGKILL in the middle of the send', async () => {
@@ -82,7 +82,7 @@ describe('crash safety with real worker processes', () => {
     await sink.waitFor(before + 500, 60000);
     await waitUntil(
       async () => {
-        const row = await t.database.db.selectFrom('notifications').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'sent').where('id', 'in', [...ids]).executeTakeFirstOrThrow();
+        const row = await t.database.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'sent').where('id', 'in', [...ids]).executeTakeFirstOrThrow();
         return row.n === 500;
       },
       { timeoutMs: 30000, what: '500 rows sent' },

@@ -46,7 +46,7 @@ async function notify(body: Record<string, unknown>): Promise<string> {
 function finished(id: string) {
   return waitUntil(
     async () => {
-      const row = await t.database.db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await t.database.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return row.status === 'sent' || row.status === 'failed' ? row : undefined;
     },
     { what: `notification ${id} to finish` },

@@ -29,11 +29,11 @@ afterAll(async () => {
   await sink.close();
 });
 
-async function statusOf(table: 'notifications' | 'contact_messages', id: string) {
-  return t.database.db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+async function statusOf(table: 'notification' | 'contact', id: string) {
+  return t.database.db.selectFrom('messages').where('kind', '=', table).selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
-function waitForStatus(table: 'notifications' | 'contact_messages', id: string, status: string, timeoutMs = 10000) {
+function waitForStatus(table: 'notification' | 'contact', id: string, status: string, timeoutMs = 10000) {
   return waitUntil(
     async () => {
       const row = await statusOf(table, id);
@@ -54,7 +54,7 @@ describe('delivery through SMTP', () => {
       .post('/api/contact')
       .send({ name: 'Eve <script>', email: 'eve@example.org', message: 'Hi <b>there</b>\nsecond line' })
       .expect(202);
-    const row = await waitForStatus('contact_messages', res.body.id, 'sent');
+    const row = await waitForStatus('contact', res.body.id, 'sent');
     const [mail] = (await sink.waitFor(before + 1)).slice(before);
     expect(mail?.envelope.rcptTo).toEqual(['team@herald.test']);
     expect(mail?.parsed.subject).toBe('New contact message from Eve <script>');
@@ -76,7 +76,7 @@ describe('delivery through SMTP', () => {
       .set('Authorization', admin)
       .send({ to: ['a@example.com'], cc: ['b@example.com'], subject: 'Your report', text: 'plain', html: '<p>rich</p>', reply_to: 'help@example.com' })
       .expect(202);
-    await waitForStatus('notifications', res.body.id, 'sent');
+    await waitForStatus('notification', res.body.id, 'sent');
     const [mail] = (await sink.waitFor(before + 1)).slice(before);
     expect([...(mail?.envelope.rcptTo ?? [])].sort()).toEqual(['a@example.com', 'b@example.com']);
     expect(mail?.parsed.text?.trim()).toBe('plain');
@@ -90,7 +90,7 @@ describe('delivery through SMTP', () => {
   it('retries transient failures on the configured schedule and fails after 4 attempts', async () => {
     sink.rejectNextRecipients(4, 451);
     const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'x@example.com', subject: 'Flaky', text: 'hi' }).expect(202);
-    const row = await waitForStatus('notifications', res.body.id, 'failed');
+    const row = await waitForStatus('notification', res.body.id, 'failed');
     expect(row.retry_count).toBe(3);
     expect(row.error_message).toMatch(/451/);
     const attempts = await attemptsOf(res.body.id);
@@ -109,14 +109,14 @@ describe('delivery through SMTP', () => {
     sink.rejectNextRecipients(1, 550);
     const before = sink.messages.length;
     const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'gone@example.com', subject: 'Bounce', text: 'hi' }).expect(202);
-    const row = await waitForStatus('notifications', res.body.id, 'failed');
+    const row = await waitForStatus('notification', res.body.id, 'failed');
     expect(row.error_message).toMatch(/550/);
     expect(await attemptsOf(res.body.id)).toEqual([expect.objectContaining({ attempt: 1, outcome: 'permanent' })]);
 
     const key = await t.bearerWith('notify:send', 'messages:read');
     await request(t.app).post(`/api/messages/${res.body.id}/retry`).set('Authorization', key).expect(403);
     await request(t.app).post(`/api/messages/${res.body.id}/retry`).set('Authorization', admin).expect(202);
-    const resent = await waitForStatus('notifications', res.body.id, 'sent');
+    const resent = await waitForStatus('notification', res.body.id, 'sent');
     expect(resent.retry_count).toBe(0);
     await sink.waitFor(before + 1);
     await request(t.app).post(`/api/messages/${res.body.id}/retry`).set('Authorization', admin).expect(409);
@@ -133,10 +133,10 @@ describe('delivery through SMTP', () => {
       .expect(202);
     expect((await t.infra.queue.getJob(later.body.id))?.opts.delay).toBeGreaterThan(1000);
     await request(t.app).post(`/api/notify/${cancelled.body.id}/cancel`).set('Authorization', admin).expect(200, { id: cancelled.body.id, kind: 'notification', status: 'cancelled' });
-    expect((await statusOf('notifications', later.body.id)).status).toBe('scheduled');
-    const sent = await waitForStatus('notifications', later.body.id, 'sent');
+    expect((await statusOf('notification', later.body.id)).status).toBe('scheduled');
+    const sent = await waitForStatus('notification', later.body.id, 'sent');
     expect(sent.sent_at?.getTime()).toBeGreaterThanOrEqual(new Date(sendAt).getTime());
-    expect((await statusOf('notifications', cancelled.body.id)).status).toBe('cancelled');
+    expect((await statusOf('notification', cancelled.body.id)).status).toBe('cancelled');
     expect(await attemptsOf(cancelled.body.id)).toEqual([]);
     await request(t.app).post(`/api/notify/${later.body.id}/cancel`).set('Authorization', admin).expect(409);
   });

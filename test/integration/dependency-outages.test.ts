@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/herald';
+import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/app';
 import { loadConfig } from '../../services/platform/config';
 import { createLogger } from '../../services/platform/logger';
 import { startTestApp, type TestApp, ADMIN_KEY, JWT_SECRET } from '../support/test-app';
@@ -50,25 +50,27 @@ describe('Redis unreachable at accept time', () => {
     await broken.infra.close();
   });
 
-  it('still answers 202 for a contact message and leaves the row pending', async () => {
+  it('still answers 202 for a contact message, saying what the row says: pending', async () => {
     const started = Date.now();
     const res = await request(broken.app).post('/api/contact').set('Idempotency-Key', 'redis-down-contact').send(visitor).expect(202);
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(res.body).toMatchObject({ id: expect.any(String), status: 'queued' });
-    const row = await t.database.db.selectFrom('contact_messages').select('status').where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    expect(res.body).toMatchObject({ id: expect.any(String), status: 'pending' });
+    const row = await t.database.db.selectFrom('messages').select('status').where('id', '=', res.body.id).executeTakeFirstOrThrow();
     expect(row.status).toBe('pending');
     expect(await t.infra.queue.getJob(res.body.id)).toBeUndefined();
   });
 
   it('still answers 202 for a notification and a batch, leaving the rows pending', async () => {
     const single = await request(broken.app).post('/api/notify').set('Authorization', admin).send(notification).expect(202);
+    // The answer says what the row says (it used to claim `queued`).
+    expect(single.body.status).toBe('pending');
     const batch = await request(broken.app)
       .post('/api/notify/batch')
       .set('Authorization', admin)
       .send({ items: [{ ...notification, idempotency_key: 'redis-down-1' }, { ...notification, idempotency_key: 'redis-down-2' }] })
       .expect(202);
     const ids = [single.body.id, ...batch.body.results.map((r: { id: string }) => r.id)];
-    const rows = await t.database.db.selectFrom('notifications').select('status').where('id', 'in', ids).execute();
+    const rows = await t.database.db.selectFrom('messages').select('status').where('id', 'in', ids).execute();
     expect(rows.map((row) => row.status)).toEqual(['pending', 'pending', 'pending']);
   });
 

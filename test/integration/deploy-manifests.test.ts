@@ -272,7 +272,7 @@ describe('deploy/prometheus and deploy/grafana', () => {
     // A delivery first, so that the labelled series exist.
     const res = await request(t.app).post('/api/notify').set('Authorization', `Bearer ${ADMIN_KEY}`).send({ to: ['ops@example.com'], subject: 'Scrape', text: 'x' }).expect(202);
     await waitUntil(async () => {
-      const row = await t.database.db.selectFrom('notifications').select('status').where('id', '=', res.body.id).executeTakeFirstOrThrow();
+      const row = await t.database.db.selectFrom('messages').select('status').where('id', '=', res.body.id).executeTakeFirstOrThrow();
       return row.status === 'sent';
     });
     const api = parseExposition((await request(t.app).get('/metrics').expect(200)).text);

@@ -15,8 +15,8 @@ const note = { to: 'ops@example.com', subject: 'Report', text: 'See below.' };
 const KB = 1024;
 const MB = 1024 * KB;
 
-async function count(table: 'contact_messages' | 'notifications'): Promise<number> {
-  const row = await t.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+async function count(table: 'contact' | 'notification'): Promise<number> {
+  const row = await t.database.db.selectFrom('messages').where('kind', '=', table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -52,14 +52,14 @@ describe('body limits per route', () => {
       .post('/api/contact')
       .send({ ...visitor, padding: 'x'.repeat(31 * KB) })
       .expect(202);
-    const before = await count('contact_messages');
+    const before = await count('contact');
     const res = await request(t.app)
       .post('/api/contact')
       .send({ ...visitor, padding: 'x'.repeat(32 * KB) })
       .expect(413);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 413, title: 'Content Too Large' });
-    expect(await count('contact_messages')).toBe(before);
+    expect(await count('contact')).toBe(before);
   });
 
   it('notify: accepts close to 1 MB and answers 413 just over', async () => {
@@ -68,13 +68,13 @@ describe('body limits per route', () => {
       .set('Authorization', admin)
       .send({ ...note, text: 'a'.repeat(490_000), html: `<p>${'b'.repeat(490_000)}</p>` })
       .expect(202);
-    const before = await count('notifications');
+    const before = await count('notification');
     await request(t.app)
       .post('/api/notify')
       .set('Authorization', admin)
       .send({ ...note, text: 'a'.repeat(500_000), html: 'b'.repeat(MB - 500_000) })
       .expect(413);
-    expect(await count('notifications')).toBe(before);
+    expect(await count('notification')).toBe(before);
   });
 
   it('batch: accepts several MB and answers 413 over 10 MB, storing nothing', async () => {
@@ -85,14 +85,14 @@ describe('body limits per route', () => {
       .send({ items: items(200, 20 * KB, 'big') })
       .expect(202);
     expect(ok.body.accepted).toBe(200);
-    const before = await count('notifications');
+    const before = await count('notification');
     const res = await request(t.app)
       .post('/api/notify/batch')
       .set('Authorization', admin)
       .send({ items: items(1000, 11 * KB, 'huge') })
       .expect(413);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(await count('notifications')).toBe(before);
+    expect(await count('notification')).toBe(before);
   });
 
   it('does not let a small route borrow a larger limit through a trailing slash or a different case of content type', async () => {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { MessageStatus } from '../../services/platform/database';
+import type { MessageStatus } from '../../services/domain/message-statuses';
 import { startTestApp, type TestApp, ADMIN_KEY } from '../support/test-app';
 
 let t: TestApp;
@@ -29,21 +29,21 @@ beforeAll(async () => {
     const res = await request(t.app).post('/api/notify').set('Authorization', alice).send({ to: 'a@example.com', subject: `n${n}`, text: 'x' }).expect(202);
     created.push(res.body.id);
     await t.database.db
-      .updateTable('notifications')
+      .updateTable('messages')
       .set({ created_at: new Date(base + n * 60_000) })
       .where('id', '=', res.body.id)
       .execute();
   }
   aliceIds.push(...created.reverse());
   const sent: MessageStatus = 'sent';
-  await t.database.db.updateTable('notifications').set({ status: sent }).where('id', 'in', [aliceIds[0] ?? '', aliceIds[5] ?? '', aliceIds[24] ?? '']).execute();
+  await t.database.db.updateTable('messages').set({ status: sent }).where('id', 'in', [aliceIds[0] ?? '', aliceIds[5] ?? '', aliceIds[24] ?? '']).execute();
   const bobs = await request(t.app).post('/api/notify').set('Authorization', bob).send({ to: 'b@example.com', subject: 'bob', text: 'x' }).expect(202);
   bobId = bobs.body.id;
   for (let n = 0; n < 3; n++) {
     const res = await request(t.app).post('/api/contact').send({ name: `Visitor ${n}`, email: 'v@example.com', message: 'hi' }).expect(202);
     contactIds.unshift(res.body.id);
     await t.database.db
-      .updateTable('contact_messages')
+      .updateTable('messages')
       .set({ created_at: new Date(base + n * 60_000) })
       .where('id', '=', res.body.id)
       .execute();

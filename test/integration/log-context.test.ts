@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
-import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/herald';
+import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/app';
 import { requestId } from '../../services/platform/http';
 import { withLogContext } from '../../services/platform/log-context';
 import { createLogger } from '../../services/platform/logger';
@@ -86,7 +86,7 @@ describe('log lines', () => {
   it('of a worker carry the role and the job id, one line per attempt with message id, provider, outcome, duration and error class', async () => {
     // The contact message of the test above goes first, so that the rejection meets this one.
     await waitUntil(async () => {
-      const busy = await t.database.db.selectFrom('contact_messages').select('id').where('status', '!=', 'sent').execute();
+      const busy = await t.database.db.selectFrom('messages').select('id').where('status', '!=', 'sent').execute();
       return busy.length === 0;
     });
     sink.rejectNextRecipients(1, 451);

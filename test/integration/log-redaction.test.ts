@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { ApiKeyRepository } from '../../services/auth/api-key-repository';
 import { ApiKeyService } from '../../services/auth/api-keys';
-import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/herald';
+import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/app';
 import { loadConfig } from '../../services/platform/config';
 import { createLogger, maskEmail } from '../../services/platform/logger';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
@@ -69,10 +69,10 @@ afterAll(async () => {
   await database.destroy();
 });
 
-async function waitForStatus(table: 'contact_messages' | 'notifications', ids: readonly string[], statuses: readonly string[]): Promise<void> {
+async function waitForStatus(table: 'contact' | 'notification', ids: readonly string[], statuses: readonly string[]): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const rows = await database.db.selectFrom(table).select('status').where('id', 'in', ids).execute();
+    const rows = await database.db.selectFrom('messages').where('kind', '=', table).select('status').where('id', 'in', ids).execute();
     if (rows.length === ids.length && rows.every((row) => statuses.includes(row.status))) return;
     if (Date.now() > deadline) throw new Error(`${table}: not all of ${ids.join(', ')} reached ${statuses.join('/')}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -103,8 +103,8 @@ it('never logs a full address, a message body, a subject, a token or a password 
     .expect(202);
   const batchId = (batch.body as { results: { id?: string }[] }).results[0]?.id ?? '';
 
-  await waitForStatus('contact_messages', [contact.body.id, form.body.id], ['sent']);
-  await waitForStatus('notifications', [viaKey.body.id, viaAdmin.body.id, viaJwt.body.id, batchId], ['sent']);
+  await waitForStatus('contact', [contact.body.id, form.body.id], ['sent']);
+  await waitForStatus('notification', [viaKey.body.id, viaAdmin.body.id, viaJwt.body.id, batchId], ['sent']);
 
   // One that the relay refuses for good, so the failure path logs too.
   sink.rejectNextRecipients(1, 550);
@@ -123,7 +123,7 @@ it('never logs a full address, a message body, a subject, a token or a password 
   await request(app).get('/api/contact').set('Authorization', `Bearer ${ADMIN_KEY}`).set('Cookie', `session=${PASSWORD}`).expect(200);
   await request(app).get(`/api/notify/${viaKey.body.id as string}`).set('Authorization', `Bearer ${token}`).expect(404);
 
-  await waitForStatus('notifications', [refused.body.id], ['failed']);
+  await waitForStatus('notification', [refused.body.id], ['failed']);
   expect(sink.messages.length).toBeGreaterThanOrEqual(6);
 
   const log = lines.join('');

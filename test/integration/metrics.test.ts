@@ -38,10 +38,10 @@ async function scrape(app = t.app): Promise<Sample[]> {
   return parseExposition(res.text);
 }
 
-function waitForSent(table: 'notifications' | 'contact_messages', id: string) {
+function waitForSent(table: 'notification' | 'contact', id: string) {
   return waitUntil(
     async () => {
-      const row = await t.database.db.selectFrom(table).select('status').where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await t.database.db.selectFrom('messages').where('kind', '=', table).select('status').where('id', '=', id).executeTakeFirstOrThrow();
       return row.status === 'sent';
     },
     { what: `${table} ${id} to be sent` },
@@ -57,8 +57,8 @@ describe('/metrics on the api', () => {
     notificationId = (
       await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: ['ops@example.com'], subject: 'Metrics', text: 'body' }).expect(202)
     ).body.id;
-    await waitForSent('contact_messages', contactId);
-    await waitForSent('notifications', notificationId);
+    await waitForSent('contact', contactId);
+    await waitForSent('notification', notificationId);
   });
 
   it('counts accepted messages by kind, and not their replays', async () => {
@@ -71,7 +71,7 @@ describe('/metrics on the api', () => {
     expect(valueOf(samples, 'herald_messages_accepted_total', { kind: 'notification' })).toBe(before);
     expect(valueOf(samples, 'herald_messages_accepted_total', { kind: 'notification' })).toBeGreaterThanOrEqual(2);
     expect(valueOf(samples, 'herald_messages_accepted_total', { kind: 'contact' })).toBeGreaterThanOrEqual(1);
-    await waitForSent('notifications', first.body.id);
+    await waitForSent('notification', first.body.id);
   });
 
   it('counts deliveries and their duration per provider and outcome', async () => {
@@ -86,7 +86,7 @@ describe('/metrics on the api', () => {
     sink.rejectNextRecipients(1, 550);
     const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: ['nobody@example.com'], subject: 'Bounce', text: 'x' }).expect(202);
     await waitUntil(async () => {
-      const row = await t.database.db.selectFrom('notifications').select('status').where('id', '=', res.body.id).executeTakeFirstOrThrow();
+      const row = await t.database.db.selectFrom('messages').select('status').where('id', '=', res.body.id).executeTakeFirstOrThrow();
       return row.status === 'failed';
     });
     expect(valueOf(await scrape(), 'herald_deliveries_total', { provider: 'smtp', outcome: 'permanent' })).toBe(1);
@@ -128,15 +128,15 @@ describe('/metrics on the api', () => {
 
   it('counts messages the sweeper hands back to the queue', async () => {
     const res = await request(t.app).post('/api/contact').send({ name: 'Lost', email: 'lost@example.com', message: 'job lost' }).expect(202);
-    await waitForSent('contact_messages', res.body.id);
+    await waitForSent('contact', res.body.id);
     // As if Redis had lost the job of a row that never left `pending`.
     await t.infra.queue.remove(res.body.id);
     await t.database.db
-      .updateTable('contact_messages')
+      .updateTable('messages')
       .set({ status: 'pending', updated_at: new Date(Date.now() - 60_000) })
       .where('id', '=', res.body.id)
       .execute();
-    await waitForSent('contact_messages', res.body.id);
+    await waitForSent('contact', res.body.id);
     const requeued = await waitUntil(async () => {
       const value = valueOf(await scrape(), 'herald_sweeper_requeued_total', { reason: 'missing_job' }) ?? 0;
       return value >= 1 ? value : undefined;

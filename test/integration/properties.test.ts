@@ -205,8 +205,8 @@ describe('every endpoint, whatever the body, headers and query', () => {
   });
 
   async function rows(): Promise<number> {
-    const count = async (table: 'contact_messages' | 'notifications') => Number((await t.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    return (await count('contact_messages')) + (await count('notifications'));
+    const count = async (table: 'contact' | 'notification') => Number((await t.database.db.selectFrom('messages').where('kind', '=', table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    return (await count('contact')) + (await count('notification'));
   }
 
   it('never answers 5xx, and stores no row for a rejected request', async () => {
@@ -268,8 +268,8 @@ describe('no header injection into outgoing mail (checked at the SMTP peer)', ()
         const res = await request(t.app).post('/api/contact').send(input);
         expect(res.status).toBeLessThan(500);
         if (res.status !== 202) return;
-        const row = await t.database.db.selectFrom('contact_messages').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
-        sent.push({ id: row.id, recipients: ['inbox@herald.example'], subject: `New contact message from ${headerText(row.name)}`, replyTo: row.email });
+        const row = await t.database.db.selectFrom('messages').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
+        sent.push({ id: row.id, recipients: ['inbox@herald.example'], subject: `New contact message from ${headerText(row.contact_name ?? '')}`, replyTo: row.contact_email ?? undefined });
       }),
       runs(40),
     );
@@ -278,7 +278,7 @@ describe('no header injection into outgoing mail (checked at the SMTP peer)', ()
         const res = await request(t.app).post('/api/notify').set('Authorization', admin).send(input);
         expect(res.status).toBeLessThan(500);
         if (res.status !== 202) return;
-        const row = await t.database.db.selectFrom('notifications').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
+        const row = await t.database.db.selectFrom('messages').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
         sent.push({ id: row.id, recipients: row.to, subject: headerText(row.subject), replyTo: row.reply_to ?? undefined });
       }),
       runs(40),

@@ -136,7 +136,7 @@ it(`holds ${LIMIT} per IP across two API processes for ${POSTS} posts from ${CLI
 
   const accepted = results.filter((r) => r.status === 202).length;
   const stored = await database.db
-    .selectFrom('contact_messages')
+    .selectFrom('messages')
     .select(['source_ip', (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy('source_ip')
     .execute();

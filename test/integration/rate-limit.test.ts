@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createApiApp, createServices, openInfrastructure } from '../../services/herald';
+import { createApiApp, createServices, openInfrastructure } from '../../services/app';
 import { loadConfig } from '../../services/platform/config';
 import { createLogger } from '../../services/platform/logger';
 import { createTestDatabase, type TestDatabase, uniqueQueuePrefix } from '../support/test-db';
@@ -11,7 +11,7 @@ const note = { to: 'ops@example.com', subject: 'Disk almost full', text: 'Volume
 const items = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ ...note, idempotency_key: `${tag}-${i}` }));
 
 async function contactRows(t: TestApp): Promise<number> {
-  const row = await t.database.db.selectFrom('contact_messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await t.database.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -113,7 +113,7 @@ describe('notify rate limit per API key', () => {
     const tooBig = await batch(a, 3, 'a2').expect(429);
     expect(tooBig.body.title).toBe('Too Many Requests');
     expect(tooBig.headers['retry-after']).toBeDefined();
-    const stored = await t.database.db.selectFrom('notifications').select('idempotency_key').where('idempotency_key', 'like', 'a2-%').execute();
+    const stored = await t.database.db.selectFrom('messages').select('idempotency_key').where('idempotency_key', 'like', 'a2-%').execute();
     expect(stored).toHaveLength(0);
 
     // The refused batch took nothing: two single sends still fit.
@@ -172,7 +172,7 @@ describe('when Redis is unreachable', () => {
         expect(res.status).toBe(202);
         expect(res.headers.ratelimit).toBeUndefined();
       }
-      const rows = await database.db.selectFrom('contact_messages').select('status').execute();
+      const rows = await database.db.selectFrom('messages').select('status').execute();
       expect(rows).toHaveLength(3);
       const warnings = lines.map((line) => JSON.parse(line) as { level: number; limiter?: string; msg: string });
       const limiterWarnings = warnings.filter((w) => w.limiter === 'contact');

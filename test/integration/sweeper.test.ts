@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createApiApp, createServices, openInfrastructure, type Infrastructure } from '../../services/herald';
+import { createApiApp, createServices, openInfrastructure, type Infrastructure } from '../../services/app';
 import { loadConfig } from '../../services/platform/config';
 import { createLogger } from '../../services/platform/logger';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
@@ -25,7 +25,7 @@ afterAll(async () => {
   await sink.close();
 });
 
-const rowOf = (id: string) => t.database.db.selectFrom('contact_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const rowOf = (id: string) => t.database.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
 describe('sweeper', () => {
   let worker: WorkerRuntime | undefined;
@@ -52,7 +52,7 @@ describe('sweeper', () => {
     const stuck = await request(t.app).post('/api/contact').send({ name: 'Stuck', email: 'stuck@example.com', message: 'worker died' }).expect(202);
     await t.infra.queue.remove(stuck.body.id);
     await t.database.db
-      .updateTable('contact_messages')
+      .updateTable('messages')
       .set({ status: 'sending', lease_until: new Date(Date.now() - 1000) })
       .where('id', '=', stuck.body.id)
       .execute();

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { type DeliveryEventFilter, DeliveryEventReader, matchesFilter, parseSince, type StoredDeliveryEvent } from '../../services/tail/delivery-event-reader';
-import { type DeliveryEvent, DeliveryEventPublisher, deliveryEventSchema, deliveryEventsKey } from '../../services/tail/delivery-events';
+import { deliveryEventsKey } from '../../services/platform/redis-keys';
+import { type DeliveryEvent, DeliveryEventPublisher, deliveryEventSchema } from '../../services/tail/delivery-events';
 import { formatEvent, parseTailArgs } from '../../services/tail/tail-command';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
 import { type HeraldProcess, spawnHerald } from '../support/herald-process';

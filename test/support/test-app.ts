@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { ApiKeyService } from '../../services/auth/api-keys';
 import type { Scope } from '../../services/auth/scopes';
-import { createApiApp, createServices, type Infrastructure, openInfrastructure, type Services } from '../../services/herald';
+import { createApiApp, createServices, type Infrastructure, openInfrastructure, type Services } from '../../services/app';
 import { type Config, loadConfig } from '../../services/platform/config';
 import { createLogger } from '../../services/platform/logger';
 import { createRedis, type Redis } from '../../services/platform/redis';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { createDb, type Db } from '../../services/platform/db';
-import { migrateToLatest } from '../../services/platform/migrate';
+import type { Database, Db } from '../../services/database';
+import { createDb } from '../../services/platform/db';
+import { migrateToLatest } from '../../migrations/migrate';
 
 /** The server the suite runs against; tests make their own database on it. */
 export const TEST_SERVER_URL = process.env.HERALD_TEST_DATABASE_SERVER ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -36,7 +37,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `herald_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   await admin((client) => client.query(`create database ${name}`));
   const url = databaseUrl(name);
-  const db = createDb({ url, max: 10 });
+  const db = createDb<Database>({ url, max: 10 });
   await migrateToLatest(db);
   return {
     name,

@@ -1,46 +1,38 @@
-import { composeContact, composeNotification, escapeHtml, headerText } from '../../services/mail/compose';
+import { composeContact, composeNotification, headerText } from '../../services/mail/compose';
+import type { MessageToSend } from '../../services/lifecycle/send-columns';
 import { loadConfig } from '../../services/platform/config';
-import type { ContactMessageRow, NotificationRow } from '../../services/platform/database';
+import { escapeHtml } from '../../services/platform/escape-html';
 
 const config = loadConfig({ MAIL_FROM: 'Herald <herald@example.test>', MAIL_DOMAIN: 'herald.test', CONTACT_INBOX: 'inbox@example.test' });
-const now = new Date('2030-01-01T00:00:00Z');
 
-const delivery = {
-  status: 'sending' as const,
-  retry_count: 0,
-  error_message: null,
-  provider: null,
-  provider_message_id: null,
-  lease_until: null,
-  created_at: now,
-  updated_at: now,
-  sent_at: null,
-};
-
-function contactRow(overrides: Partial<ContactMessageRow> = {}): ContactMessageRow {
+/** A contact message as accepting stores it: composed for the inbox, the visitor's fields beside it. */
+function contactRow(visitor: { name?: string; email?: string; message?: string } = {}): MessageToSend {
+  const name = visitor.name ?? 'Ada Lovelace';
+  const email = visitor.email ?? 'ada@example.test';
   return {
-    ...delivery,
     id: '11111111-2222-4333-8444-555555555555',
-    client_id: 'site',
-    idempotency_key: 'k1',
-    request_hash: 'h1',
-    name: 'Ada Lovelace',
-    email: 'ada@example.test',
-    message: 'Hello,\nI would like a quote.',
-    source_ip: null,
-    user_agent: null,
-    suppression_reason: null,
-    ...overrides,
+    kind: 'contact',
+    to: ['inbox@example.test'],
+    cc: [],
+    bcc: [],
+    from_address: null,
+    reply_to: email,
+    subject: `New contact message from ${name}`,
+    text_body: visitor.message ?? 'Hello,\nI would like a quote.',
+    html_body: null,
+    tags: [],
+    metadata: {},
+    provider_hint: null,
+    use_fallback: true,
+    contact_name: name,
+    contact_email: email,
   };
 }
 
-function notificationRow(overrides: Partial<NotificationRow> = {}): NotificationRow {
+function notificationRow(overrides: Partial<MessageToSend> = {}): MessageToSend {
   return {
-    ...delivery,
     id: '66666666-7777-4888-8999-000000000000',
-    client_id: 'ci',
-    idempotency_key: 'k2',
-    request_hash: 'h2',
+    kind: 'notification',
     to: ['dev@example.test'],
     cc: ['lead@example.test'],
     bcc: [],
@@ -53,8 +45,8 @@ function notificationRow(overrides: Partial<NotificationRow> = {}): Notification
     tags: ['ci'],
     provider_hint: null,
     use_fallback: true,
-    priority: 0,
-    send_at: null,
+    contact_name: null,
+    contact_email: null,
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
-import { redirectPolicy } from '../../services/contact/form-handling';
-import { isHoneypotFilled } from '../../services/contact/schema';
+import { redirectPolicy } from '../../services/contact-form/form-handling';
+import { isHoneypotFilled } from '../../services/contact-form/schema';
 import { ConfigError, loadConfig } from '../../services/platform/config';
 import { maskAddresses, maskEmail } from '../../services/platform/logger';
 import { withinDepth } from '../../services/platform/schema-helpers';

@@ -1,0 +1,8 @@
+import type { Kysely } from 'kysely';
+import type { AuthTables } from './auth/tables';
+import type { MessageTables } from './messages/tables';
+
+/** Every table Herald has, assembled from the capabilities that own them. */
+export interface Database extends MessageTables, AuthTables {}
+
+export type Db = Kysely<Database>;

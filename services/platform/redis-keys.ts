@@ -1,0 +1,23 @@
+/**
+ * Every Redis key Herald names itself, built from the configured prefix (QUEUE_PREFIX). BullMQ
+ * builds its own queue keys under the same prefix; with the prefix in braces, all of them share
+ * one hash slot in Redis Cluster.
+ */
+
+/** The BullMQ queues; their keys live under the prefix. */
+export const QUEUE_NAMES = { deliveries: 'deliveries' } as const;
+
+/** A sorted set of live workers scored by when their heartbeat expires. */
+export function heartbeatKey(prefix: string): string {
+  return `${prefix}:herald:workers`;
+}
+
+/** The capped stream of delivery attempts every worker appends to (`herald tail`). */
+export function deliveryEventsKey(prefix: string): string {
+  return `${prefix}:herald:delivery-events`;
+}
+
+/** The key prefix of one rate limit policy's counters. */
+export function rateLimitKeyPrefix(prefix: string, policy: string): string {
+  return `${prefix}:rate-limit:${policy}:`;
+}

@@ -1,0 +1,21 @@
+import {
+  ConflictError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  InvalidStateError,
+  NotFoundError,
+  UnstorableValueError,
+} from './domain/errors';
+import { Problem } from './platform/errors';
+
+/** The HTTP answer to each domain error (DESIGN section 4): the only place that picks their statuses. */
+export function problemOfDomainError(error: unknown): Problem | undefined {
+  if (error instanceof NotFoundError) return new Problem(404, 'Not Found', error.message);
+  if (error instanceof InvalidStateError || error instanceof ConflictError) return new Problem(409, 'Conflict', error.message);
+  if (error instanceof ForbiddenError) return new Problem(403, 'Forbidden', error.message);
+  if (error instanceof IdempotencyKeyReusedError) return new Problem(422, 'Idempotency Key Reused', error.message);
+  if (error instanceof UnstorableValueError) {
+    return new Problem(422, 'Unprocessable Content', error.message, { errors: [{ field: '(body)', message: error.message }] });
+  }
+  return undefined;
+}
