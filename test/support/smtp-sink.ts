@@ -19,6 +19,8 @@ export interface SinkMessage {
 export interface SmtpSinkOptions {
   /** When set, clients must log in with exactly these credentials; anything else gets 535. */
   readonly credentials?: { readonly user: string; readonly pass: string };
+  /** A slow peer: how long it takes to answer each message's DATA (the message is recorded when answered). */
+  readonly answerDelayMs?: number;
 }
 
 export interface SmtpSink {
@@ -102,6 +104,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           arrivals.emit('held');
           return;
         }
+        if (options.answerDelayMs !== undefined) return void setTimeout(() => void accept(), options.answerDelayMs);
         void accept();
       });
     },

@@ -32,13 +32,13 @@ export interface TestDatabase {
   destroy(): Promise<void>;
 }
 
-/** Creates a fresh, migrated database owned by one test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** Creates a fresh database owned by one test file, migrated to the latest (or to `migrateTo`, a migration's name). */
+export async function createTestDatabase(options: { migrateTo?: string } = {}): Promise<TestDatabase> {
   const name = `herald_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   await admin((client) => client.query(`create database ${name}`));
   const url = databaseUrl(name);
   const db = createDb<Database>({ url, max: 10 });
-  await migrateToLatest(db);
+  await migrateToLatest(db, options.migrateTo);
   return {
     name,
     url,

@@ -14,7 +14,7 @@ function createProvider(name: ProviderName, config: Config): MailProvider {
   switch (name) {
     case 'smtp':
       if (config.smtpUrl === undefined) throw missing(name, 'SMTP_URL');
-      return new SmtpProvider(config.smtpUrl);
+      return new SmtpProvider(config.smtpUrl, { maxConnections: config.workerConcurrency });
     case 'sendgrid':
       if (config.sendgrid.apiKey === undefined) throw missing(name, 'SENDGRID_API_KEY');
       return new SendgridProvider({ apiKey: config.sendgrid.apiKey, baseUrl: config.sendgrid.baseUrl });

@@ -11,6 +11,11 @@ export interface SmtpProviderOptions {
   readonly connectTimeoutMs?: number;
   /** Idle time on an open socket before the send fails. */
   readonly socketTimeoutMs?: number;
+  /**
+   * Connections in the pool. Sized to the worker's concurrency: with fewer, sends queue inside
+   * the pool and wait there while their lease runs (nodemailer's default is 5).
+   */
+  readonly maxConnections?: number;
 }
 
 // Reply codes that mean our credentials or auth setup are wrong, not the message.
@@ -48,6 +53,7 @@ export class SmtpProvider implements MailProvider {
     this.#transport = nodemailer.createTransport({
       url: smtpUrl,
       pool: true,
+      maxConnections: options.maxConnections ?? 5,
       disableFileAccess: true,
       disableUrlAccess: true,
       connectionTimeout: connectTimeout,
