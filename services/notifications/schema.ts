@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../domain/identifiers';
 import { PROVIDER_NAMES } from '../domain/provider-names';
-import { bodyText, emailAddress, headerText, withinDepth } from '../platform/schema-helpers';
+import { bodyText, emailAddress, headerText, storableJson, withinDepth } from '../platform/schema-helpers';
 
 export const MAX_RECIPIENTS = 50;
 export const MAX_METADATA_BYTES = 16 * 1024;
 export const MAX_METADATA_DEPTH = 16;
 export const MAX_BATCH_ITEMS = 1000;
+/** The earliest send_at: no real schedule is older, and Postgres refuses year 0 outright. */
+export const EARLIEST_SEND_AT = new Date('2000-01-01T00:00:00Z');
+/** How far ahead send_at may be. */
+export const MAX_SEND_AHEAD_DAYS = 365;
+const MAX_SEND_AHEAD_MS = MAX_SEND_AHEAD_DAYS * 24 * 60 * 60 * 1000;
 
 const recipients = z
   .union([emailAddress, z.array(emailAddress).max(MAX_RECIPIENTS)])
@@ -25,14 +30,20 @@ const notifyFields = {
     // First, and aborting: the checks after it serialise the value, which a deep enough one would overflow.
     .refine((value) => withinDepth(value, MAX_METADATA_DEPTH), { message: `must nest at most ${MAX_METADATA_DEPTH} levels deep`, abort: true })
     .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
-    .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain NUL characters'),
+    // Keys and strings at any depth: one value jsonb refuses would fail the INSERT it shares with other requests.
+    .superRefine(storableJson)
+    .meta({ description: `Any JSON object: at most ${MAX_METADATA_BYTES} bytes, ${MAX_METADATA_DEPTH} levels deep, no NUL or lone surrogates in keys or strings.` }),
   tags: z.array(headerText(1, 64)).max(20).default([]),
   provider: z.enum(PROVIDER_NAMES).optional(),
   use_fallback: z.boolean().default(true),
   send_at: z.iso
     .datetime({ offset: true })
     .transform((value) => new Date(value))
-    .optional(),
+    // A sane range rather than whatever Postgres takes: year 0 and negative years it refuses, and nobody schedules decades ahead.
+    .refine((date) => date.getTime() >= EARLIEST_SEND_AT.getTime(), `must not be before ${EARLIEST_SEND_AT.toISOString()}`)
+    .refine((date) => date.getTime() <= Date.now() + MAX_SEND_AHEAD_MS, `must be at most ${MAX_SEND_AHEAD_DAYS} days ahead`)
+    .optional()
+    .meta({ description: `When to send: from ${EARLIEST_SEND_AT.toISOString()} to ${MAX_SEND_AHEAD_DAYS} days ahead; a time already past sends at once.` }),
   priority: z.number().int().min(0).max(10).default(0),
   reply_to: emailAddress.optional(),
 };

@@ -26,6 +26,41 @@ export function withinDepth(value: unknown, max: number): boolean {
   return true;
 }
 
+/**
+ * What Postgres would refuse in a JSON value bound for jsonb: NUL (`\u0000`) and lone UTF-16
+ * surrogates, in any key or string at any depth. Empty when the value is storable. Iterative,
+ * so any depth is safe to ask about.
+ */
+export function unstorableJsonText(value: unknown): string[] {
+  let hasNul = false;
+  let hasLoneSurrogate = false;
+  const look = (text: string) => {
+    hasNul ||= text.includes('\u0000');
+    hasLoneSurrogate ||= LONE_SURROGATE.test(text);
+  };
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'string') look(item);
+    else if (Array.isArray(item)) for (const child of item) pending.push(child);
+    else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        look(key);
+        pending.push(child);
+      }
+    }
+  }
+  const problems: string[] = [];
+  if (hasNul) problems.push('must not contain NUL characters, in keys or values');
+  if (hasLoneSurrogate) problems.push('must be valid Unicode: no lone surrogates, in keys or values');
+  return problems;
+}
+
+/** A zod check for a JSON value stored as jsonb: refuses what unstorableJsonText finds. */
+export function storableJson(value: unknown, ctx: z.RefinementCtx): void {
+  for (const message of unstorableJsonText(value)) ctx.addIssue({ code: 'custom', message });
+}
+
 /** A mailbox address, normalised (punycode domain); rejects anything outside RFC 5321 limits. */
 export const emailAddress = z
   .string()

@@ -15,6 +15,7 @@ const notification = { to: 'ops@example.com', subject: 'Disk almost full', text:
 const addresses = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}${i}@example.com`);
 const longDomain = `${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.com`; // 195 octets
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 interface BadInput {
   readonly name: string;
@@ -109,6 +110,25 @@ const cases: BadInput[] = [
   notify({ ...notification, from: 'boss@example.com' }, { name: 'notify: unknown field "from"', status: 422, field: 'from' }),
   notify({ ...notification, txt: 'typo' }, { name: 'notify: misspelled field "txt"', status: 422, field: 'txt' }),
   notify({ ...notification, send_at: 'tomorrow' }, { name: 'notify: send_at not an ISO date', status: 422, field: 'send_at' }),
+  // Issue 19: values Postgres refuses must be refused here, before they reach an INSERT shared with other requests.
+  // supertest sends JSON.stringify's output, which writes a lone surrogate as a \udXXX escape.
+  notify({ ...notification, metadata: { a: '\ud800' } }, { name: 'notify: lone high surrogate in a metadata value', status: 422, field: 'metadata' }),
+  notify({ ...notification, metadata: { a: 'x\udc00y' } }, { name: 'notify: lone low surrogate in a metadata value', status: 422, field: 'metadata' }),
+  notify({ ...notification, metadata: { a: '\udc00\ud800' } }, { name: 'notify: reversed surrogate pair in a metadata value', status: 422, field: 'metadata' }),
+  notify({ ...notification, metadata: { '\ud800': 1 } }, { name: 'notify: lone high surrogate in a metadata key', status: 422, field: 'metadata' }),
+  notify({ ...notification, metadata: { 'k\udfff': 1 } }, { name: 'notify: lone low surrogate in a metadata key', status: 422, field: 'metadata' }),
+  notify({ ...notification, metadata: { a: { b: { c: 'deep\ud800' } } } }, { name: 'notify: lone surrogate in a nested metadata value', status: 422, field: 'metadata' }),
+  notify({ ...notification, metadata: { a: { b: { '\udbff': true } } } }, { name: 'notify: lone surrogate in a nested metadata key', status: 422, field: 'metadata' }),
+  notify({ ...notification, metadata: { a: ['ok', 2, '\udc00'] } }, { name: 'notify: lone surrogate in an array inside metadata', status: 422, field: 'metadata' }),
+  notify({ ...notification, metadata: { a: [{ '\ud800x': null }] } }, { name: 'notify: lone surrogate in a key of an object inside a metadata array', status: 422, field: 'metadata' }),
+  notify({ ...notification, send_at: '0000-01-01T00:00:00Z' }, { name: 'notify: send_at in year 0', status: 422, field: 'send_at' }),
+  notify({ ...notification, send_at: '-000001-01-01T00:00:00Z' }, { name: 'notify: send_at in a negative year', status: 422, field: 'send_at' }),
+  notify({ ...notification, send_at: '10000-01-01T00:00:00Z' }, { name: 'notify: send_at in year 10000', status: 422, field: 'send_at' }),
+  notify({ ...notification, send_at: '1969-07-20T20:17:40Z' }, { name: 'notify: send_at in 1969', status: 422, field: 'send_at' }),
+  notify({ ...notification, send_at: '1999-12-31T23:59:59.999Z' }, { name: 'notify: send_at a millisecond before 2000', status: 422, field: 'send_at' }),
+  notify({ ...notification, send_at: '2000-01-01T05:00:00+06:00' }, { name: 'notify: send_at in 2000 locally but 1999 in UTC', status: 422, field: 'send_at' }),
+  notify({ ...notification, send_at: new Date(Date.now() + 367 * DAY_MS).toISOString() }, { name: 'notify: send_at 367 days ahead', status: 422, field: 'send_at' }),
+  notify({ ...notification, send_at: '9999-12-31T23:59:59Z' }, { name: 'notify: send_at in year 9999', status: 422, field: 'send_at' }),
   notify({ ...notification, priority: 11 }, { name: 'notify: priority 11', status: 422, field: 'priority' }),
   notify({ ...notification, provider: 'carrier-pigeon' }, { name: 'notify: unknown provider', status: 422, field: 'provider' }),
   notify({ ...notification, use_fallback: 'yes' }, { name: 'notify: use_fallback not a boolean', status: 422, field: 'use_fallback' }),
@@ -226,6 +246,29 @@ describe('input at the limits is accepted', () => {
       .set('Authorization', admin)
       .send({ to: notification.to, subject: 'meta', html: '<p>hi</p>', metadata: { blob: filler } })
       .expect(202);
+  });
+
+  it('accepts send_at from 2000-01-01T00:00:00Z (in the past: sent at once) to 364 days ahead', async () => {
+    const earliest = await request(t.app).post('/api/notify').set('Authorization', admin).send({ ...notification, send_at: '2000-01-01T00:00:00Z' }).expect(202);
+    expect(earliest.body.status).toBe('queued');
+    const ahead = new Date(Date.now() + 364 * DAY_MS);
+    const latest = await request(t.app).post('/api/notify').set('Authorization', admin).send({ ...notification, send_at: ahead.toISOString() }).expect(202);
+    expect(latest.body.status).toBe('scheduled');
+    const rows = await t.database.db.selectFrom('messages').select(['id', 'send_at']).where('id', 'in', [earliest.body.id, latest.body.id]).execute();
+    expect(new Map(rows.map((row) => [row.id, row.send_at?.toISOString()]))).toEqual(
+      new Map([
+        [earliest.body.id, '2000-01-01T00:00:00.000Z'],
+        [latest.body.id, ahead.toISOString()],
+      ]),
+    );
+  });
+
+  it('stores metadata with surrogate pairs and escaped-looking text in keys and values exactly as sent', async () => {
+    // A real pair is a character; `\\u0000` and `\\ud800` here are six characters of text, not NUL or a surrogate.
+    const metadata = { 'rocket \u{1F680}': ['\u{1F600}', { 'ke\u{10FFFF}y': 'text \\u0000 and \\ud800' }] };
+    const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ ...notification, metadata }).expect(202);
+    const row = await t.database.db.selectFrom('messages').select('metadata').where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    expect(row.metadata).toEqual(metadata);
   });
 
   it('trims spaces around an address', async () => {

@@ -59,6 +59,16 @@ describe('log lines', () => {
     expect(lines[1]).not.toHaveProperty('reqId');
   });
 
+  it('keep their own fields: the next line in the same context does not inherit them', () => {
+    const { logger, lines } = capturingLogger('test');
+    withLogContext({ reqId: 'req-2' }, () => {
+      logger.info({ err: new Error('first'), to: 'someone' }, 'first');
+      logger.info('second');
+    });
+    expect(lines[0]).toMatchObject({ reqId: 'req-2', err: { message: 'first' }, msg: 'first' });
+    expect(lines[1]).toEqual({ level: 30, time: expect.any(String), role: 'test', reqId: 'req-2', msg: 'second' });
+  });
+
   it('written while serving a request carry the role and its request id', async () => {
     const app = createApiApp(apiInfra, createServices(apiInfra));
     await request(app).post('/api/contact').set('X-Request-Id', 'req-log-ctx-1').send({ name: 'Ada', email: 'ada@example.com', message: 'hi' }).expect(202);

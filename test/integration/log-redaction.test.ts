@@ -1,10 +1,14 @@
 import { Writable } from 'node:stream';
+import { inspect } from 'node:util';
+import express from 'express';
 import jwt from 'jsonwebtoken';
+import { sql } from 'kysely';
 import request from 'supertest';
 import { ApiKeyRepository } from '../../services/auth/api-key-repository';
 import { ApiKeyService } from '../../services/auth/api-keys';
 import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/app';
 import { loadConfig } from '../../services/platform/config';
+import { accessLog, errorHandler, requestId } from '../../services/platform/http';
 import { createLogger, maskEmail } from '../../services/platform/logger';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
@@ -161,6 +165,64 @@ it('never logs a full address, a message body, a subject, a token or a password 
   // Nothing that looks like a full address at all: only masked ones (j***@example.com) may appear.
   const addresses = log.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+/g) ?? [];
   expect(addresses.filter((address) => !/^.\*\*\*@/.test(address))).toEqual([]);
+});
+
+it('never logs what a Postgres error echoes of the data: its where, detail, message or stack (issue 19)', async () => {
+  const MARKER = 'pg-echo-marker-3b9d';
+  // What a gap in validation would let through; each makes Postgres repeat the marker back.
+  const failures: Record<string, () => Promise<unknown>> = {
+    // The grouped INSERT's own construction: rows as one JSON parameter, metadata unwrapped to jsonb.
+    'a lone surrogate in metadata': () =>
+      sql`select (r.metadata #>> '{}')::jsonb from json_to_recordset(${JSON.stringify([{ metadata: JSON.stringify({ [MARKER]: '\ud800' }) }])}::json) as r(metadata json)`.execute(infra.db),
+    'text where a timestamp belongs': () => sql`select ${MARKER}::timestamptz`.execute(infra.db),
+    'text where a uuid belongs': () => sql`select ${MARKER}::uuid`.execute(infra.db),
+    'a duplicate unique key': () =>
+      infra.db.transaction().execute(async (trx) => {
+        await sql`create temp table log_redaction_keys (key text primary key) on commit drop`.execute(trx);
+        await sql`insert into log_redaction_keys values (${MARKER}), (${MARKER})`.execute(trx);
+      }),
+    'a Postgres error as the cause of another': () =>
+      sql`select ${MARKER}::int`.execute(infra.db).catch((error: unknown) => {
+        throw new Error('grouped insert failed', { cause: error });
+      }),
+    'Postgres errors inside an AggregateError': () =>
+      Promise.allSettled([sql`select ${MARKER}::int`.execute(infra.db), sql`select ${MARKER}::date`.execute(infra.db)]).then((settled) => {
+        throw new AggregateError(settled.flatMap((s) => (s.status === 'rejected' ? [s.reason] : [])), 'both failed');
+      }),
+  };
+  const thrown: unknown[] = [];
+  const app = express();
+  app.use(requestId());
+  app.use(accessLog(infra.logger));
+  app.get('/fail/:name', async (req) => {
+    const failure = failures[req.params.name ?? ''];
+    if (failure === undefined) throw new Error('no such failure');
+    await failure().catch((error: unknown) => {
+      thrown.push(error);
+      throw error;
+    });
+  });
+  app.use(errorHandler(infra.logger));
+
+  const from = lines.length;
+  for (const name of Object.keys(failures)) await request(app).get(`/fail/${encodeURIComponent(name)}`).expect(500);
+  // A careless call under another key than err, and the error logged a second time by a worker.
+  const [first] = thrown;
+  infra.logger.warn({ error: first }, 'logged under error');
+  infra.logger.error({ err: first, jobId: 'j1' }, 'worker error');
+
+  // The test means something only if each error does carry the marker somewhere.
+  expect(thrown).toHaveLength(Object.keys(failures).length);
+  for (const error of thrown) expect(inspect(error, { depth: 5 })).toContain(MARKER);
+
+  const written = lines.slice(from);
+  expect(written.filter((line) => line.includes('"msg":"unhandled error"'))).toHaveLength(Object.keys(failures).length);
+  expect(written.filter((line) => line.includes(MARKER))).toEqual([]);
+  // What is kept says which failure it was: the SQLSTATE code and the routine that raised it.
+  const errorLines = written.filter((line) => line.includes('"msg":"unhandled error"') || line.includes('"msg":"worker error"') || line.includes('"msg":"logged under error"'));
+  for (const line of errorLines) expect(line).toMatch(/"code":"2[23][0-9A-Z]{3}"|Postgres error 2[23][0-9A-Z]{3}/);
+  expect(written.join('')).toContain('"routine":');
+  for (const field of ['where', 'detail', 'hint', 'internalQuery']) expect(written.filter((line) => line.includes(`"${field}":`))).toEqual([]);
 });
 
 it('masks what a careless log call would otherwise write in full', () => {

@@ -28,6 +28,8 @@ const NASTY = [
   '\u2029',
   '\u202e',
   '\ud800',
+  '\udc00',
+  '\udbff\udbff',
   '\t',
   'Bcc: victim@attacker.example',
   'X-Injected: yes',
@@ -307,5 +309,95 @@ describe('no header injection into outgoing mail (checked at the SMTP peer)', ()
       expect(message.parsed.bcc).toBeUndefined();
       expect(message.parsed.cc).toBeUndefined();
     }
+  });
+});
+
+describe('values Postgres refuses never reach the INSERT shared with other requests (issue 19)', () => {
+  let t: TestApp;
+  let honest: string;
+  let poisoner: string;
+  beforeAll(async () => {
+    t = await startTestApp();
+    [honest, poisoner] = await Promise.all([t.bearerWith('notify:send'), t.bearerWith('notify:send')]);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
+  const latest = () => Date.now() + 365 * DAY_MS;
+
+  // Any UTF-16 code unit, lone surrogates included: fast-check's 'binary' unit leaves those out.
+  const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit));
+  const POISON_TEXT = ['\ud800', '\udbff', '\udc00', '\udfff', '\udc00\ud800', '\u{1F680}', '\u0000', '\\u0000', '\\ud800'];
+  const metaText = fc.oneof(
+    fc.string({ maxLength: 6 }),
+    fc.string({ unit: codeUnit, maxLength: 4 }),
+    fc.array(fc.oneof(fc.constantFrom(...POISON_TEXT), fc.string({ maxLength: 3 })), { maxLength: 3 }).map((parts) => parts.join('')),
+  );
+  // Keys and values at any depth, in objects and arrays.
+  const metadata = fc.object({ key: metaText, values: [metaText, fc.integer(), fc.boolean(), fc.constant(null)], maxDepth: 3, maxKeys: 3 });
+  // Far from the upper bound, which moves with the clock while the test runs.
+  const awayFromLatest = (date: Date) => Math.abs(date.getTime() - latest()) > DAY_MS;
+  const sendAt = fc.oneof(
+    fc.constant(undefined),
+    fc.constantFrom('0000-01-01T00:00:00Z', '-000001-01-01T00:00:00Z', '10000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '1999-12-31T23:59:59.999Z', '2000-01-01T00:00:00Z'),
+    fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).filter(awayFromLatest).map((d) => d.toISOString()),
+    fc.date({ min: new Date(EARLIEST), max: new Date(latest() - 2 * DAY_MS), noInvalidDate: true }).map((d) => d.toISOString()),
+  );
+
+  /** The oracle, independent of the code under test: text survives a UTF-8 round trip and holds no NUL. */
+  const storable = (text: string) => !text.includes('\u0000') && Buffer.from(text, 'utf8').toString('utf8') === text;
+  function texts(value: unknown): string[] {
+    if (typeof value === 'string') return [value];
+    if (Array.isArray(value)) return value.flatMap(texts);
+    if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([key, child]) => [key, ...texts(child)]);
+    return [];
+  }
+  const saneSendAt = (value: string | undefined) =>
+    value === undefined || (/^\d{4}-/.test(value) && Date.parse(value) >= EARLIEST && Date.parse(value) <= latest());
+
+  let run = 0;
+  const seen = { accepted: 0, rejected: 0 };
+  it('answers 422 naming metadata or send_at exactly when one is unstorable or out of range, and never fails another client', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ metadata, send_at: sendAt }), { minLength: 1, maxLength: 4 }), async (inputs) => {
+        run += 1;
+        const valid = Array.from({ length: 6 }, (_, i) => ({ key: `p${run}-valid-${i}`, body: { ...note, metadata: { i } } }));
+        const generated = inputs.map((input, i) => ({ key: `p${run}-gen-${i}`, body: { ...note, ...input } }));
+        // All at once, interleaved, so that the accepts are coalesced into shared INSERTs.
+        const [validAnswers, generatedAnswers] = await Promise.all([
+          Promise.all(valid.map((v) => request(t.app).post('/api/notify').set('Authorization', honest).set('Idempotency-Key', v.key).send(v.body))),
+          Promise.all(generated.map((g) => request(t.app).post('/api/notify').set('Authorization', poisoner).set('Idempotency-Key', g.key).send(g.body))),
+        ]);
+        expect(validAnswers.map((a) => a.status)).toEqual(valid.map(() => 202));
+
+        for (const [i, g] of generated.entries()) {
+          const answer = generatedAnswers[i];
+          const metadataOk = texts(g.body.metadata).every(storable);
+          const sendAtOk = saneSendAt(g.body.send_at);
+          const row = await t.database.db.selectFrom('messages').select(['id', 'metadata', 'send_at']).where('idempotency_key', '=', g.key).executeTakeFirst();
+          if (metadataOk && sendAtOk) {
+            expect({ status: answer?.status, body: answer?.body }).toMatchObject({ status: 202 });
+            expect(row?.id).toBe(answer?.body.id);
+            expect(row?.metadata).toEqual(JSON.parse(JSON.stringify(g.body.metadata)));
+            expect(row?.send_at?.getTime()).toBe(g.body.send_at === undefined ? undefined : Date.parse(g.body.send_at));
+            seen.accepted += 1;
+          } else {
+            expect({ status: answer?.status, body: answer?.body }).toMatchObject({ status: 422 });
+            const fields = (answer?.body.errors as { field: string }[]).map((e) => e.field);
+            if (!metadataOk) expect(fields).toContain('metadata');
+            if (!sendAtOk) expect(fields).toContain('send_at');
+            expect(row).toBeUndefined();
+            seen.rejected += 1;
+          }
+        }
+      }),
+      runs(60),
+    );
+    // Both sides of the oracle were exercised, or the property says nothing.
+    expect(seen.accepted).toBeGreaterThanOrEqual(10);
+    expect(seen.rejected).toBeGreaterThanOrEqual(10);
   });
 });
