@@ -6,6 +6,9 @@ import type { ApiKeyRepository } from './api-key-repository';
 import { API_KEY_PREFIX, hashApiKey } from './api-keys';
 import { type Principal, isScope, SCOPES } from './scopes';
 
+// No control characters, no lone surrogates (the `u` flag makes `.` match only whole characters).
+const STORABLE_SUBJECT = /^[^\p{Cc}\p{Cs}]{1,200}$/u;
+
 /** How long a key lookup is trusted; a revoked key stops working on every replica within this. */
 export const API_KEY_CACHE_MS = 5000;
 const TOUCH_EVERY_MS = 60000;
@@ -90,6 +93,8 @@ export class Authenticator {
     }
     if (typeof payload === 'string' || typeof payload.exp !== 'number') throw unauthorized('The JWT must carry an exp claim.');
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw unauthorized('The JWT must carry a sub claim.');
+    // The subject becomes the client id stored on every message: printable, well-formed and short.
+    if (!STORABLE_SUBJECT.test(payload.sub)) throw unauthorized('The JWT sub claim must be 1 to 200 printable characters.');
     const claim: unknown = (payload as Record<string, unknown>).scope;
     const scopes: string[] = typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim.filter((s): s is string => typeof s === 'string') : [];
     return { clientId: `jwt:${payload.sub}`, scopes: scopes.filter(isScope), via: 'jwt' };
