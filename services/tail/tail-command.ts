@@ -90,7 +90,7 @@ const STDIO: TailIo = {
 };
 
 /** Runs `herald tail` until SIGINT or SIGTERM. */
-export async function runTail(config: Config, options: TailOptions, io: TailIo = STDIO): Promise<void> {
+export async function runTail(config: Pick<Config, 'redisUrl' | 'queuePrefix'>, options: TailOptions, io: TailIo = STDIO): Promise<void> {
   const redis = createRedis(config.redisUrl);
   const reader = new DeliveryEventReader(redis, config.queuePrefix);
   const stop = new AbortController();

@@ -10,7 +10,10 @@ function missing(provider: ProviderName, setting: string): Error {
   return new Error(`mail provider ${provider} needs ${setting}`);
 }
 
-function createProvider(name: ProviderName, config: Config): MailProvider {
+/** The settings building the providers reads. */
+export type ProviderConfig = Pick<Config, 'providers' | 'smtpUrl' | 'sendgrid' | 'mailgun' | 'outboxDir' | 'workerConcurrency'>;
+
+function createProvider(name: ProviderName, config: ProviderConfig): MailProvider {
   switch (name) {
     case 'smtp':
       if (config.smtpUrl === undefined) throw missing(name, 'SMTP_URL');
@@ -28,7 +31,7 @@ function createProvider(name: ProviderName, config: Config): MailProvider {
 }
 
 /** One provider per entry of MAIL_PROVIDERS, in that order. */
-export function createProviders(config: Config): MailProvider[] {
+export function createProviders(config: ProviderConfig): MailProvider[] {
   // A name listed twice would only make the chain try the same provider twice.
   return [...new Set(config.providers)].map((name) => createProvider(name, config));
 }
