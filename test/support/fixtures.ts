@@ -18,20 +18,13 @@ export function bearer(credential: string): string {
 /** The Authorization header of the admin key, which holds every scope. */
 export const adminBearer = bearer(ADMIN_KEY);
 
-export interface ContactFormBody {
-  readonly name: string;
-  readonly email: string;
-  readonly message: string;
-}
+// Type aliases rather than interfaces, so that a body also passes as a Record<string, string>.
+export type ContactFormBody = Readonly<{ name: string; email: string; message: string }>;
 
 /** What a visitor types into the contact form: a valid POST /api/contact body. */
 export const visitor: ContactFormBody = Object.freeze({ name: 'Ada Lovelace', email: 'ada@example.com', message: 'Hello there' });
 
-export interface NotificationBody {
-  readonly to: string;
-  readonly subject: string;
-  readonly text: string;
-}
+export type NotificationBody = Readonly<{ to: string; subject: string; text: string }>;
 
 /** The plainest valid POST /api/notify body: one recipient, a subject and a text. */
 export const notification: NotificationBody = Object.freeze({ to: 'ops@example.com', subject: 'Disk almost full', text: 'Volume /data is at 91%.' });
