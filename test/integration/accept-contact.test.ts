@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { startTestApp, type TestApp, ADMIN_KEY } from '../support/test-app';
+import { adminBearer, visitor } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -9,7 +10,6 @@ afterAll(async () => {
   await t.close();
 });
 
-const visitor = { name: 'Ada Lovelace', email: 'ada@example.com', message: 'Hello there' };
 
 describe('POST /api/contact', () => {
   it('answers 202 with the id of a stored row and a job whose id is that row id', async () => {
@@ -61,7 +61,7 @@ describe('POST /api/contact', () => {
   it('lets an admin read the message back, and hides it without credentials', async () => {
     const created = await request(t.app).post('/api/contact').send(visitor).expect(202);
     await request(t.app).get(`/api/contact/${created.body.id}`).expect(401);
-    const res = await request(t.app).get(`/api/contact/${created.body.id}`).set('Authorization', `Bearer ${ADMIN_KEY}`).expect(200);
+    const res = await request(t.app).get(`/api/contact/${created.body.id}`).set('Authorization', adminBearer).expect(200);
     expect(res.body).toMatchObject({ id: created.body.id, name: 'Ada Lovelace', status: 'queued' });
   });
 });

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { startTestApp, type TestApp, ADMIN_KEY } from '../support/test-app';
+import { adminBearer, notification } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;
 let sender: string;
@@ -11,7 +12,6 @@ afterAll(async () => {
   await t.close();
 });
 
-const notification = { to: 'ops@example.com', subject: 'Disk almost full', text: 'Volume /data is at 91%.' };
 
 function rowsWithKey(key: string) {
   return t.database.db.selectFrom('messages').selectAll().where('idempotency_key', '=', key).execute();
@@ -195,7 +195,7 @@ describe('GET /api/notify/:id', () => {
 
   it('answers 404 problem+json for an unknown or malformed id', async () => {
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
-      const res = await request(t.app).get(`/api/notify/${id}`).set('Authorization', `Bearer ${ADMIN_KEY}`).expect(404);
+      const res = await request(t.app).get(`/api/notify/${id}`).set('Authorization', adminBearer).expect(404);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     }
   });

@@ -1,9 +1,9 @@
-import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { ApiKeyService } from '../../services/auth/api-keys';
 import { API_KEY_CACHE_MS, Authenticator } from '../../services/auth/authenticator';
 import { createApiApp, createServices } from '../../services/app';
-import { startTestApp, type TestApp, ADMIN_KEY, JWT_SECRET } from '../support/test-app';
+import { ADMIN_KEY, adminBearer, base64url, bearer, inAnHour, jwtClaims, notification, signJwt, unsignedJwt, visitor } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -12,16 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-const notification = { to: 'ops@example.com', subject: 'Auth check', text: 'hello' };
-const admin = `Bearer ${ADMIN_KEY}`;
-
-function token(claims: Record<string, unknown>, options: jwt.SignOptions = {}, secret = JWT_SECRET): string {
-  return jwt.sign(claims, secret, { algorithm: 'HS256', ...options });
-}
-
-const validClaims = { sub: 'billing-service', aud: 'herald', scope: 'notify:send messages:read' };
-const hourFromNow = () => Math.floor(Date.now() / 1000) + 3600;
 
 function expectProblem(res: request.Response, status: number): void {
   expect(res.status).toBe(status);
@@ -80,7 +70,7 @@ describe('API key scopes', () => {
     const everything = await t.bearerWith('notify:send', 'messages:read');
     const unknown = '00000000-0000-4000-8000-000000000000';
     expectProblem(await request(t.app).post(`/api/messages/${unknown}/retry`).set('Authorization', everything), 403);
-    expectProblem(await request(t.app).post(`/api/messages/${unknown}/retry`).set('Authorization', admin), 404);
+    expectProblem(await request(t.app).post(`/api/messages/${unknown}/retry`).set('Authorization', adminBearer), 404);
   });
 
   it('accepts the scheme name in any case', async () => {
@@ -102,10 +92,10 @@ describe('revoked API keys', () => {
   it('are rejected by an app that has not seen the key yet', async () => {
     const keys = new ApiKeyService(t.services.apiKeys);
     const created = await keys.create('to revoke', ['messages:read']);
-    await request(t.app).get('/api/notify').set('Authorization', `Bearer ${created.key}`).expect(200);
+    await request(t.app).get('/api/notify').set('Authorization', bearer(created.key)).expect(200);
     expect(await keys.revoke(created.row.id)).toBe(true);
     const fresh = createApiApp(t.infra, createServices(t.infra));
-    expectProblem(await request(fresh).get('/api/notify').set('Authorization', `Bearer ${created.key}`), 401);
+    expectProblem(await request(fresh).get('/api/notify').set('Authorization', bearer(created.key)), 401);
   });
 
   it(`stop working within API_KEY_CACHE_MS (${API_KEY_CACHE_MS} ms) on an app that cached them`, async () => {
@@ -113,10 +103,10 @@ describe('revoked API keys', () => {
     const authenticator = new Authenticator(t.services.apiKeys, { now: () => clock });
     const keys = new ApiKeyService(t.services.apiKeys);
     const created = await keys.create('cached', ['messages:read']);
-    await expect(authenticator.authenticate(`Bearer ${created.key}`)).resolves.toMatchObject({ clientId: created.row.id, via: 'api-key' });
+    await expect(authenticator.authenticate(bearer(created.key))).resolves.toMatchObject({ clientId: created.row.id, via: 'api-key' });
     await keys.revoke(created.row.id);
     clock += API_KEY_CACHE_MS + 1;
-    await expect(authenticator.authenticate(`Bearer ${created.key}`)).rejects.toMatchObject({ status: 401 });
+    await expect(authenticator.authenticate(bearer(created.key))).rejects.toMatchObject({ status: 401 });
   });
 
   it('cannot be revoked twice, and unknown ids are not revoked', async () => {
@@ -131,52 +121,51 @@ describe('revoked API keys', () => {
 
 describe('JWT', () => {
   it('accepts HS256 with audience herald, exp and a scope claim', async () => {
-    const bearer = `Bearer ${token({ ...validClaims, exp: hourFromNow() })}`;
-    const created = await request(t.app).post('/api/notify').set('Authorization', bearer).send(notification).expect(202);
-    const list = await request(t.app).get('/api/notify').set('Authorization', bearer).expect(200);
+    const jwtBearer = bearer(signJwt(jwtClaims()));
+    const created = await request(t.app).post('/api/notify').set('Authorization', jwtBearer).send(notification).expect(202);
+    const list = await request(t.app).get('/api/notify').set('Authorization', jwtBearer).expect(200);
     expect(list.body.results.map((r: { id: string }) => r.id)).toEqual([created.body.id]);
     const row = await t.database.db.selectFrom('messages').select('client_id').where('id', '=', created.body.id).executeTakeFirstOrThrow();
     expect(row.client_id).toBe('jwt:billing-service');
   });
 
   it('accepts the scope claim as a list', async () => {
-    const bearer = `Bearer ${token({ ...validClaims, scope: ['messages:read'], exp: hourFromNow() })}`;
-    await request(t.app).get('/api/notify').set('Authorization', bearer).expect(200);
-    expectProblem(await request(t.app).post('/api/notify').set('Authorization', bearer).send(notification), 403);
+    const jwtBearer = bearer(signJwt(jwtClaims({ scope: ['messages:read'] })));
+    await request(t.app).get('/api/notify').set('Authorization', jwtBearer).expect(200);
+    expectProblem(await request(t.app).post('/api/notify').set('Authorization', jwtBearer).send(notification), 403);
   });
 
   it('answers 403 when the scope claim lacks the scope', async () => {
-    const bearer = `Bearer ${token({ ...validClaims, scope: 'messages:read', exp: hourFromNow() })}`;
-    expectProblem(await request(t.app).post('/api/notify').set('Authorization', bearer).send(notification), 403);
+    const jwtBearer = bearer(signJwt(jwtClaims({ scope: 'messages:read' })));
+    expectProblem(await request(t.app).post('/api/notify').set('Authorization', jwtBearer).send(notification), 403);
   });
 
-  const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const rejected: [string, () => string][] = [
-    ['alg none', () => `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ ...validClaims, exp: hourFromNow() })}.`],
-    ['HS512 instead of HS256', () => token({ ...validClaims, exp: hourFromNow() }, { algorithm: 'HS512' })],
-    ['a wrong audience', () => token({ ...validClaims, aud: 'someone-else', exp: hourFromNow() })],
-    ['no audience', () => token({ sub: 'svc', scope: 'messages:read', exp: hourFromNow() })],
-    ['no exp', () => token(validClaims)],
-    ['an expired exp', () => token({ ...validClaims, exp: Math.floor(Date.now() / 1000) - 60 })],
-    ['a wrong secret', () => token({ ...validClaims, exp: hourFromNow() }, {}, 'another-secret-0123456789abcdef')],
-    ['no sub', () => token({ aud: 'herald', scope: 'messages:read', exp: hourFromNow() })],
+    ['alg none', () => unsignedJwt(jwtClaims())],
+    ['HS512 instead of HS256', () => signJwt(jwtClaims(), { algorithm: 'HS512' })],
+    ['a wrong audience', () => signJwt(jwtClaims({ aud: 'someone-else' }))],
+    ['no audience', () => signJwt({ sub: 'svc', scope: 'messages:read', exp: inAnHour() })],
+    ['no exp', () => signJwt({ sub: 'billing-service', aud: 'herald', scope: 'notify:send messages:read' })],
+    ['an expired exp', () => signJwt(jwtClaims({ exp: Math.floor(Date.now() / 1000) - 60 }))],
+    ['a wrong secret', () => signJwt(jwtClaims(), {}, 'another-secret-0123456789abcdef')],
+    ['no sub', () => signJwt({ aud: 'herald', scope: 'messages:read', exp: inAnHour() })],
     ['a tampered payload', () => {
-      const [header, , signature] = token({ ...validClaims, scope: 'messages:read', exp: hourFromNow() }).split('.');
-      return `${header}.${base64url({ ...validClaims, scope: 'admin', exp: hourFromNow() })}.${signature}`;
+      const [header, , signature] = signJwt(jwtClaims({ scope: 'messages:read' })).split('.');
+      return `${header}.${base64url(jwtClaims({ scope: 'admin' }))}.${signature}`;
     }],
   ];
   it.each(rejected)('answers 401 problem+json for a JWT with %s', async (_name, make) => {
-    expectProblem(await request(t.app).get('/api/notify').set('Authorization', `Bearer ${make()}`), 401);
+    expectProblem(await request(t.app).get('/api/notify').set('Authorization', bearer(make())), 401);
   });
 });
 
 describe('HERALD_ADMIN_KEY', () => {
   it('holds every scope', async () => {
-    const created = await request(t.app).post('/api/notify').set('Authorization', admin).send(notification).expect(202);
-    await request(t.app).get('/api/notify').set('Authorization', admin).expect(200);
-    await request(t.app).get(`/api/notify/${created.body.id}`).set('Authorization', admin).expect(200);
-    await request(t.app).get('/api/contact').set('Authorization', admin).expect(200);
-    await request(t.app).post(`/api/notify/${created.body.id}/cancel`).set('Authorization', admin).expect(200);
+    const created = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send(notification).expect(202);
+    await request(t.app).get('/api/notify').set('Authorization', adminBearer).expect(200);
+    await request(t.app).get(`/api/notify/${created.body.id}`).set('Authorization', adminBearer).expect(200);
+    await request(t.app).get('/api/contact').set('Authorization', adminBearer).expect(200);
+    await request(t.app).post(`/api/notify/${created.body.id}/cancel`).set('Authorization', adminBearer).expect(200);
   });
 });
 
@@ -190,11 +179,11 @@ describe('message visibility', () => {
     const bobsList = await request(t.app).get('/api/notify').set('Authorization', bob).expect(200);
     expect(bobsList.body.results.map((r: { id: string }) => r.id)).not.toContain(created.body.id);
     expectProblem(await request(t.app).post(`/api/notify/${created.body.id}/cancel`).set('Authorization', bob), 404);
-    const asAdmin = await request(t.app).get(`/api/notify/${created.body.id}`).set('Authorization', admin).expect(200);
+    const asAdmin = await request(t.app).get(`/api/notify/${created.body.id}`).set('Authorization', adminBearer).expect(200);
     expect(asAdmin.body.id).toBe(created.body.id);
   });
 
   it('contact POST is public', async () => {
-    await request(t.app).post('/api/contact').send({ name: 'Ada', email: 'ada@example.com', message: 'hi' }).expect(202);
+    await request(t.app).post('/api/contact').send(visitor).expect(202);
   });
 });

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { bearerFromAuthorization } from '../../services/admin/admin-auth';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { ADMIN_KEY, adminBearer } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 
-const admin = `Bearer ${ADMIN_KEY}`;
 let t: TestApp;
 
 beforeAll(async () => {
@@ -35,15 +35,14 @@ describe('/admin/queues (bull-board)', () => {
   });
 
   it('answers 403 for a key without the admin scope', async () => {
-    const sender = await t.bearerWith('notify:send', 'messages:read');
-    const res = await request(t.app).get('/admin/queues').set('Authorization', sender).expect(403);
+    const sender = await t.keyWith('notify:send', 'messages:read');
+    const res = await request(t.app).get('/admin/queues').set('Authorization', sender.bearer).expect(403);
     expect(res.body).toMatchObject({ status: 403, required_scope: 'admin' });
-    const key = sender.slice('Bearer '.length);
-    await request(t.app).get('/admin/queues').auth('ops', key).expect(403);
+    await request(t.app).get('/admin/queues').auth('ops', sender.key).expect(403);
   });
 
   it('serves the dashboard to the admin key as bearer, with a policy that lets its scripts run', async () => {
-    const res = await request(t.app).get('/admin/queues').set('Authorization', admin).expect(200);
+    const res = await request(t.app).get('/admin/queues').set('Authorization', adminBearer).expect(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(res.text).toContain('<div id="root">');
     const csp = String(res.headers['content-security-policy']);
@@ -68,7 +67,7 @@ describe('/admin/queues (bull-board)', () => {
   });
 
   it('does not offer retries from the board (failed messages are retried through the API)', async () => {
-    const res = await request(t.app).get('/admin/queues/api/queues').set('Authorization', admin).expect(200);
+    const res = await request(t.app).get('/admin/queues/api/queues').set('Authorization', adminBearer).expect(200);
     expect(res.body.queues[0]).toMatchObject({ allowRetries: false });
   });
 });

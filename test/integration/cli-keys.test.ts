@@ -1,37 +1,14 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import request from 'supertest';
 import { createApiApp, createServices } from '../../services/app';
+import { bearer, notification } from '../support/fixtures';
+import { type HeraldRun, runHerald } from '../support/herald-process';
 import { startTestApp, type TestApp } from '../support/test-app';
-
-const ROOT = join(__dirname, '..', '..');
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the herald CLI from source in a child process (it calls process.exit). */
-function herald(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'services/main.ts', ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 let t: TestApp;
 let env: Record<string, string>;
 beforeAll(async () => {
   t = await startTestApp();
-  env = { DATABASE_URL: t.database.url, REDIS_URL: t.config.redisUrl, QUEUE_PREFIX: t.config.queuePrefix };
+  env = { HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', DATABASE_URL: t.database.url, REDIS_URL: t.config.redisUrl, QUEUE_PREFIX: t.config.queuePrefix };
 });
 afterAll(async () => {
   await t.close();
@@ -44,21 +21,19 @@ function parseCreated(stdout: string): { id: string; key: string } {
   return { id, key };
 }
 
-const notification = { to: 'ops@example.com', subject: 'From a CLI key', text: 'hello' };
-
 // Each spawn transpiles the CLI from source, so the independent runs go in parallel and the rest are few.
 describe('herald keys', () => {
   let sender: { id: string; key: string };
-  let badScope: CliResult;
-  let noName: CliResult;
-  let badPort: CliResult;
+  let badScope: HeraldRun;
+  let noName: HeraldRun;
+  let badPort: HeraldRun;
   beforeAll(async () => {
-    let created: CliResult;
+    let created: HeraldRun;
     [created, badScope, noName, badPort] = await Promise.all([
-      herald(['keys', 'create', '--name', 'test', '--scopes', 'notify:send'], env),
-      herald(['keys', 'create', '--name', 'x', '--scopes', 'notify:send,root'], env),
-      herald(['keys', 'create', '--scopes', 'notify:send'], env),
-      herald(['migrate'], { ...env, PORT: 'abc' }),
+      runHerald(['keys', 'create', '--name', 'test', '--scopes', 'notify:send'], env),
+      runHerald(['keys', 'create', '--name', 'x', '--scopes', 'notify:send,root'], env),
+      runHerald(['keys', 'create', '--scopes', 'notify:send'], env),
+      runHerald(['migrate'], { ...env, PORT: 'abc' }),
     ]);
     expect(created).toMatchObject({ code: 0, stderr: '' });
     sender = parseCreated(created.stdout);
@@ -72,12 +47,12 @@ describe('herald keys', () => {
   });
 
   it('the printed key works against the API with its scopes', async () => {
-    await request(t.app).post('/api/notify').set('Authorization', `Bearer ${sender.key}`).send(notification).expect(202);
-    await request(t.app).get('/api/notify').set('Authorization', `Bearer ${sender.key}`).expect(403);
+    await request(t.app).post('/api/notify').set('Authorization', bearer(sender.key)).send(notification).expect(202);
+    await request(t.app).get('/api/notify').set('Authorization', bearer(sender.key)).expect(403);
   });
 
   it('list shows the key without its secret', async () => {
-    const listed = await herald(['keys', 'list'], env);
+    const listed = await runHerald(['keys', 'list'], env);
     expect(listed.code).toBe(0);
     const line = listed.stdout.split('\n').find((l) => l.startsWith(sender.id));
     expect(line).toBeDefined();
@@ -89,13 +64,16 @@ describe('herald keys', () => {
   });
 
   it('revoke ID stops the key', async () => {
-    const revoked = await herald(['keys', 'revoke', sender.id], env);
-    expect(revoked).toMatchObject({ code: 0, stdout: `revoked ${sender.id}\n` });
-    const row = await t.database.db.selectFrom('api_keys').select('revoked_at').where('id', '=', sender.id).executeTakeFirstOrThrow();
+    // A key of its own, so that the tests above find theirs active whatever the order.
+    const doomed = await t.keyWith('notify:send');
+    await request(t.app).post('/api/notify').set('Authorization', doomed.bearer).send(notification).expect(202);
+    const revoked = await runHerald(['keys', 'revoke', doomed.id], env);
+    expect(revoked).toMatchObject({ code: 0, stdout: `revoked ${doomed.id}\n` });
+    const row = await t.database.db.selectFrom('api_keys').select('revoked_at').where('id', '=', doomed.id).executeTakeFirstOrThrow();
     expect(row.revoked_at).toBeInstanceOf(Date);
     // A fresh app has no cached lookup of this key.
     const fresh = createApiApp(t.infra, createServices(t.infra));
-    await request(fresh).post('/api/notify').set('Authorization', `Bearer ${sender.key}`).send(notification).expect(401);
+    await request(fresh).post('/api/notify').set('Authorization', doomed.bearer).send(notification).expect(401);
   });
 
   it('rejects unknown scopes and a missing name with exit code 2', () => {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { visitor } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;
@@ -12,7 +13,6 @@ afterAll(async () => {
   await t.close();
 });
 
-const visitor = { name: 'Ada Lovelace', email: 'ada@example.com', message: 'Hello there' };
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const FORM = 'application/x-www-form-urlencoded';
 

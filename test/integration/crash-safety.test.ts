@@ -1,10 +1,10 @@
 import request from 'supertest';
+import { adminBearer } from '../support/fixtures';
 import { freePort, type HeraldProcess, spawnHerald } from '../support/herald-process';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 
-const admin = `Bearer ${ADMIN_KEY}`;
 let sink: SmtpSink;
 let t: TestApp;
 const processes: HeraldProcess[] = [];
@@ -46,7 +46,7 @@ async function startWorker(): Promise<HeraldProcess> {
 }
 
 async function notify(to: string): Promise<string> {
-  const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to, subject: 'Crash test', text: 'hi' }).expect(202);
+  const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to, subject: 'Crash test', text: 'hi' }).expect(202);
   return res.body.id as string;
 }
 
@@ -76,7 +76,7 @@ describe('crash safety with real worker processes', () => {
     await Promise.all([startWorker(), startWorker()]);
     const before = sink.messages.length;
     const items = Array.from({ length: 500 }, (_, i) => ({ idempotency_key: `two-workers-${i}`, to: `r${i}@example.com`, subject: `Message ${i}`, text: 'hi' }));
-    const res = await request(t.app).post('/api/notify/batch').set('Authorization', admin).send({ items }).expect(202);
+    const res = await request(t.app).post('/api/notify/batch').set('Authorization', adminBearer).send({ items }).expect(202);
     expect(res.body.accepted).toBe(500);
     const ids = new Set<string>(res.body.results.map((r: { id: string }) => r.id));
     await sink.waitFor(before + 500, 60000);

@@ -3,11 +3,11 @@ import { CircuitBreaker } from '../../services/mail/circuit-breaker';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
 import { startFakeMailgun, type FakeMailgun } from '../support/fake-mailgun';
 import { startFakeSendgrid, type FakeSendgrid } from '../support/fake-sendgrid';
+import { adminBearer } from '../support/fixtures';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 
-const admin = `Bearer ${ADMIN_KEY}`;
 let sink: SmtpSink;
 let sendgrid: FakeSendgrid;
 let mailgun: FakeMailgun;
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 async function notify(body: Record<string, unknown>): Promise<string> {
-  const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ subject: 'Hello', text: 'hi', ...body }).expect(202);
+  const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ subject: 'Hello', text: 'hi', ...body }).expect(202);
   return res.body.id as string;
 }
 

@@ -1,10 +1,10 @@
 import request from 'supertest';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
+import { adminBearer } from '../support/fixtures';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 
-const admin = `Bearer ${ADMIN_KEY}`;
 let sink: SmtpSink;
 let t: TestApp;
 let worker: WorkerRuntime;
@@ -73,7 +73,7 @@ describe('delivery through SMTP', () => {
     const before = sink.messages.length;
     const res = await request(t.app)
       .post('/api/notify')
-      .set('Authorization', admin)
+      .set('Authorization', adminBearer)
       .send({ to: ['a@example.com'], cc: ['b@example.com'], subject: 'Your report', text: 'plain', html: '<p>rich</p>', reply_to: 'help@example.com' })
       .expect(202);
     await waitForStatus('notification', res.body.id, 'sent');
@@ -83,13 +83,13 @@ describe('delivery through SMTP', () => {
     expect(mail?.parsed.html).toContain('<p>rich</p>');
     expect(mail?.parsed.messageId).toBe(`<${res.body.id}@mail.herald.test>`);
     expect(mail?.parsed.replyTo?.value[0]?.address).toBe('help@example.com');
-    const detail = await request(t.app).get(`/api/notify/${res.body.id}`).set('Authorization', admin).expect(200);
+    const detail = await request(t.app).get(`/api/notify/${res.body.id}`).set('Authorization', adminBearer).expect(200);
     expect(detail.body).toMatchObject({ status: 'sent', provider: 'smtp', attempts: [{ attempt: 1, outcome: 'sent', provider: 'smtp' }] });
   });
 
   it('retries transient failures on the configured schedule and fails after 4 attempts', async () => {
     sink.rejectNextRecipients(4, 451);
-    const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'x@example.com', subject: 'Flaky', text: 'hi' }).expect(202);
+    const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: 'x@example.com', subject: 'Flaky', text: 'hi' }).expect(202);
     const row = await waitForStatus('notification', res.body.id, 'failed');
     expect(row.retry_count).toBe(3);
     expect(row.error_message).toMatch(/451/);
@@ -108,37 +108,37 @@ describe('delivery through SMTP', () => {
   it('fails a permanent rejection after one try and an admin can retry it', async () => {
     sink.rejectNextRecipients(1, 550);
     const before = sink.messages.length;
-    const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'gone@example.com', subject: 'Bounce', text: 'hi' }).expect(202);
+    const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: 'gone@example.com', subject: 'Bounce', text: 'hi' }).expect(202);
     const row = await waitForStatus('notification', res.body.id, 'failed');
     expect(row.error_message).toMatch(/550/);
     expect(await attemptsOf(res.body.id)).toEqual([expect.objectContaining({ attempt: 1, outcome: 'permanent' })]);
 
     const key = await t.bearerWith('notify:send', 'messages:read');
     await request(t.app).post(`/api/messages/${res.body.id}/retry`).set('Authorization', key).expect(403);
-    await request(t.app).post(`/api/messages/${res.body.id}/retry`).set('Authorization', admin).expect(202);
+    await request(t.app).post(`/api/messages/${res.body.id}/retry`).set('Authorization', adminBearer).expect(202);
     const resent = await waitForStatus('notification', res.body.id, 'sent');
     expect(resent.retry_count).toBe(0);
     await sink.waitFor(before + 1);
-    await request(t.app).post(`/api/messages/${res.body.id}/retry`).set('Authorization', admin).expect(409);
+    await request(t.app).post(`/api/messages/${res.body.id}/retry`).set('Authorization', adminBearer).expect(409);
   });
 
   it('holds a scheduled message until send_at, and cancel stops it', async () => {
     const sendAt = new Date(Date.now() + 1500).toISOString();
-    const later = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'l@example.com', subject: 'Later', text: 'hi', send_at: sendAt }).expect(202);
+    const later = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: 'l@example.com', subject: 'Later', text: 'hi', send_at: sendAt }).expect(202);
     expect(later.body.status).toBe('scheduled');
     const cancelled = await request(t.app)
       .post('/api/notify')
-      .set('Authorization', admin)
+      .set('Authorization', adminBearer)
       .send({ to: 'c@example.com', subject: 'Cancel me', text: 'hi', send_at: sendAt })
       .expect(202);
     expect((await t.infra.queue.getJob(later.body.id))?.opts.delay).toBeGreaterThan(1000);
-    await request(t.app).post(`/api/notify/${cancelled.body.id}/cancel`).set('Authorization', admin).expect(200, { id: cancelled.body.id, kind: 'notification', status: 'cancelled' });
+    await request(t.app).post(`/api/notify/${cancelled.body.id}/cancel`).set('Authorization', adminBearer).expect(200, { id: cancelled.body.id, kind: 'notification', status: 'cancelled' });
     expect((await statusOf('notification', later.body.id)).status).toBe('scheduled');
     const sent = await waitForStatus('notification', later.body.id, 'sent');
     expect(sent.sent_at?.getTime()).toBeGreaterThanOrEqual(new Date(sendAt).getTime());
     expect((await statusOf('notification', cancelled.body.id)).status).toBe('cancelled');
     expect(await attemptsOf(cancelled.body.id)).toEqual([]);
-    await request(t.app).post(`/api/notify/${later.body.id}/cancel`).set('Authorization', admin).expect(409);
+    await request(t.app).post(`/api/notify/${later.body.id}/cancel`).set('Authorization', adminBearer).expect(409);
   });
 
   it('reports live workers in /healthz', async () => {

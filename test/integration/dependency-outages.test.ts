@@ -3,7 +3,8 @@ import request from 'supertest';
 import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/app';
 import { loadConfig } from '../../services/platform/config';
 import { createLogger } from '../../services/platform/logger';
-import { startTestApp, type TestApp, ADMIN_KEY, JWT_SECRET } from '../support/test-app';
+import { ADMIN_KEY, adminBearer, JWT_SECRET, notification, visitor } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 // Ports nothing listens on: connections are refused at once.
 const DEAD_REDIS_URL = 'redis://127.0.0.1:6390';
@@ -17,9 +18,6 @@ afterAll(async () => {
   await t.close();
 });
 
-const admin = `Bearer ${ADMIN_KEY}`;
-const visitor = { name: 'Ada Lovelace', email: 'ada@example.com', message: 'Hello there' };
-const notification = { to: 'ops@example.com', subject: 'Disk almost full', text: 'Volume /data is at 91%.' };
 
 /** A second API instance sharing the test's database and queue prefix, with one dependency swapped. */
 function appWith(env: Record<string, string>): { app: Express; infra: Infrastructure } {
@@ -61,12 +59,12 @@ describe('Redis unreachable at accept time', () => {
   });
 
   it('still answers 202 for a notification and a batch, leaving the rows pending', async () => {
-    const single = await request(broken.app).post('/api/notify').set('Authorization', admin).send(notification).expect(202);
+    const single = await request(broken.app).post('/api/notify').set('Authorization', adminBearer).send(notification).expect(202);
     // The answer says what the row says (it used to claim `queued`).
     expect(single.body.status).toBe('pending');
     const batch = await request(broken.app)
       .post('/api/notify/batch')
-      .set('Authorization', admin)
+      .set('Authorization', adminBearer)
       .send({ items: [{ ...notification, idempotency_key: 'redis-down-1' }, { ...notification, idempotency_key: 'redis-down-2' }] })
       .expect(202);
     const ids = [single.body.id, ...batch.body.results.map((r: { id: string }) => r.id)];
@@ -80,8 +78,11 @@ describe('Redis unreachable at accept time', () => {
   });
 
   it('enqueues a pending row when the same request is replayed once Redis is back', async () => {
-    const res = await request(t.app).post('/api/contact').set('Idempotency-Key', 'redis-down-contact').send(visitor).expect(202);
+    const pending = await request(broken.app).post('/api/contact').set('Idempotency-Key', 'redis-back-contact').send(visitor).expect(202);
+    expect(pending.body.status).toBe('pending');
+    const res = await request(t.app).post('/api/contact').set('Idempotency-Key', 'redis-back-contact').send(visitor).expect(202);
     expect(res.headers['idempotent-replayed']).toBe('true');
+    expect(res.body.id).toBe(pending.body.id);
     const job = await t.infra.queue.getJob(res.body.id);
     expect(job?.data).toEqual({ id: res.body.id, kind: 'contact' });
   });
@@ -89,10 +90,8 @@ describe('Redis unreachable at accept time', () => {
 
 describe('Postgres unreachable', () => {
   let broken: { app: Express; infra: Infrastructure };
-  let jobsBefore: number;
-  beforeAll(async () => {
+  beforeAll(() => {
     broken = appWith({ DATABASE_URL: DEAD_DATABASE_URL });
-    jobsBefore = await jobCount();
   });
   afterAll(async () => {
     await broken.infra.close();
@@ -100,10 +99,10 @@ describe('Postgres unreachable', () => {
 
   const cases: [string, () => request.Test][] = [
     ['a contact message', () => request(broken.app).post('/api/contact').send(visitor)],
-    ['a notification with the admin key', () => request(broken.app).post('/api/notify').set('Authorization', admin).send(notification)],
+    ['a notification with the admin key', () => request(broken.app).post('/api/notify').set('Authorization', adminBearer).send(notification)],
     ['a notification with an API key (the key lookup itself fails)', () => request(broken.app).post('/api/notify').set('Authorization', 'Bearer hrld_someKeyThatNeedsTheDatabase').send(notification)],
-    ['a batch', () => request(broken.app).post('/api/notify/batch').set('Authorization', admin).send({ items: [{ ...notification, idempotency_key: 'pg-down' }] })],
-    ['a list', () => request(broken.app).get('/api/notify').set('Authorization', admin)],
+    ['a batch', () => request(broken.app).post('/api/notify/batch').set('Authorization', adminBearer).send({ items: [{ ...notification, idempotency_key: 'pg-down' }] })],
+    ['a list', () => request(broken.app).get('/api/notify').set('Authorization', adminBearer)],
   ];
   it.each(cases)('answers 503 problem+json for %s', async (_name, send) => {
     const started = Date.now();
@@ -116,6 +115,8 @@ describe('Postgres unreachable', () => {
   });
 
   it('enqueued nothing', async () => {
+    const jobsBefore = await jobCount();
+    for (const [, send] of cases) expect((await send()).status).toBe(503);
     expect(await jobCount()).toBe(jobsBefore);
   });
 

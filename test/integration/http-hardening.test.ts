@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { adminBearer, notification, notificationBatch, visitor } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -9,9 +10,6 @@ afterAll(async () => {
   await t.close();
 });
 
-const admin = `Bearer ${ADMIN_KEY}`;
-const visitor = { name: 'Ada Lovelace', email: 'ada@example.com', message: 'Hello there' };
-const note = { to: 'ops@example.com', subject: 'Report', text: 'See below.' };
 const KB = 1024;
 const MB = 1024 * KB;
 
@@ -65,31 +63,30 @@ describe('body limits per route', () => {
   it('notify: accepts close to 1 MB and answers 413 just over', async () => {
     await request(t.app)
       .post('/api/notify')
-      .set('Authorization', admin)
-      .send({ ...note, text: 'a'.repeat(490_000), html: `<p>${'b'.repeat(490_000)}</p>` })
+      .set('Authorization', adminBearer)
+      .send({ ...notification, text: 'a'.repeat(490_000), html: `<p>${'b'.repeat(490_000)}</p>` })
       .expect(202);
     const before = await count('notification');
     await request(t.app)
       .post('/api/notify')
-      .set('Authorization', admin)
-      .send({ ...note, text: 'a'.repeat(500_000), html: 'b'.repeat(MB - 500_000) })
+      .set('Authorization', adminBearer)
+      .send({ ...notification, text: 'a'.repeat(500_000), html: 'b'.repeat(MB - 500_000) })
       .expect(413);
     expect(await count('notification')).toBe(before);
   });
 
   it('batch: accepts several MB and answers 413 over 10 MB, storing nothing', async () => {
-    const items = (n: number, size: number, tag: string) => Array.from({ length: n }, (_, i) => ({ ...note, text: 't'.repeat(size), idempotency_key: `${tag}-${i}` }));
     const ok = await request(t.app)
       .post('/api/notify/batch')
-      .set('Authorization', admin)
-      .send({ items: items(200, 20 * KB, 'big') })
+      .set('Authorization', adminBearer)
+      .send({ items: notificationBatch(200, 'big', { text: 't'.repeat(20 * KB) }) })
       .expect(202);
     expect(ok.body.accepted).toBe(200);
     const before = await count('notification');
     const res = await request(t.app)
       .post('/api/notify/batch')
-      .set('Authorization', admin)
-      .send({ items: items(1000, 11 * KB, 'huge') })
+      .set('Authorization', adminBearer)
+      .send({ items: notificationBatch(1000, 'huge', { text: 't'.repeat(11 * KB) }) })
       .expect(413);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(await count('notification')).toBe(before);

@@ -1,11 +1,11 @@
 import request from 'supertest';
 import type { MessageStatus } from '../../services/domain/message-statuses';
-import { startTestApp, type TestApp, ADMIN_KEY } from '../support/test-app';
+import { adminBearer } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;
 let alice: string;
 let bob: string;
-const admin = `Bearer ${ADMIN_KEY}`;
 /** Alice's notification ids, newest first. */
 const aliceIds: string[] = [];
 let bobId: string;
@@ -119,7 +119,7 @@ describe('GET /api/notify', () => {
     const bobs = await request(t.app).get('/api/notify').set('Authorization', bob).expect(200);
     expect(bobs.body.count).toBe(1);
     expect(ids(bobs.body)).toEqual([bobId]);
-    const all = await request(t.app).get('/api/notify?page_size=100').set('Authorization', admin).expect(200);
+    const all = await request(t.app).get('/api/notify?page_size=100').set('Authorization', adminBearer).expect(200);
     expect(all.body.count).toBe(26);
     expect(ids(all.body)).toEqual(expect.arrayContaining([...aliceIds, bobId]));
     const reader = await t.bearerWith('messages:read');
@@ -130,18 +130,18 @@ describe('GET /api/notify', () => {
 
 describe('GET /api/contact', () => {
   it('lists contact messages newest first for admin, with pagination', async () => {
-    const res = await request(t.app).get('/api/contact?page_size=2').set('Authorization', admin).expect(200);
+    const res = await request(t.app).get('/api/contact?page_size=2').set('Authorization', adminBearer).expect(200);
     expect(res.body.count).toBe(3);
     expect(ids(res.body)).toEqual(contactIds.slice(0, 2));
     expect(res.body.next).toBe('/api/contact?page=2&page_size=2');
-    const second = await request(t.app).get('/api/contact/?page=2&page_size=2').set('Authorization', admin).expect(200);
+    const second = await request(t.app).get('/api/contact/?page=2&page_size=2').set('Authorization', adminBearer).expect(200);
     expect(ids(second.body)).toEqual(contactIds.slice(2));
     expect(second.body.previous).toBe('/api/contact?page=1&page_size=2');
     expect(second.body.results[0]).toMatchObject({ name: 'Visitor 0', email: 'v@example.com', message: 'hi', status: 'queued' });
   });
 
   it('filters by status', async () => {
-    const res = await request(t.app).get('/api/contact?status=sent').set('Authorization', admin).expect(200);
+    const res = await request(t.app).get('/api/contact?status=sent').set('Authorization', adminBearer).expect(200);
     expect(res.body).toEqual({ count: 0, next: null, previous: null, results: [] });
   });
 

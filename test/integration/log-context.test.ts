@@ -6,8 +6,9 @@ import { requestId } from '../../services/platform/http';
 import { withLogContext } from '../../services/platform/log-context';
 import { createLogger } from '../../services/platform/logger';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
+import { adminBearer, notification, visitor } from '../support/fixtures';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 
 type Line = Record<string, unknown>;
@@ -71,9 +72,10 @@ describe('log lines', () => {
 
   it('written while serving a request carry the role and its request id', async () => {
     const app = createApiApp(apiInfra, createServices(apiInfra));
-    await request(app).post('/api/contact').set('X-Request-Id', 'req-log-ctx-1').send({ name: 'Ada', email: 'ada@example.com', message: 'hi' }).expect(202);
+    const seen = apiLog.lines.length;
+    await request(app).post('/api/contact').set('X-Request-Id', 'req-log-ctx-1').send(visitor).expect(202);
     await request(app).get('/no/such/route').expect(404);
-    const access = apiLog.lines.filter((line) => line.msg === 'request completed');
+    const access = apiLog.lines.slice(seen).filter((line) => line.msg === 'request completed');
     expect(access).toHaveLength(2);
     for (const line of access) expect(line).toMatchObject({ role: 'api', reqId: expect.any(String) });
     expect(access[0]?.reqId).toBe('req-log-ctx-1');
@@ -94,13 +96,13 @@ describe('log lines', () => {
   });
 
   it('of a worker carry the role and the job id, one line per attempt with message id, provider, outcome, duration and error class', async () => {
-    // The contact message of the test above goes first, so that the rejection meets this one.
+    // Whatever an earlier test left to send goes first, so that the rejection meets this message.
     await waitUntil(async () => {
       const busy = await t.database.db.selectFrom('messages').select('id').where('status', '!=', 'sent').execute();
       return busy.length === 0;
     });
     sink.rejectNextRecipients(1, 451);
-    const res = await request(t.app).post('/api/notify').set('Authorization', `Bearer ${ADMIN_KEY}`).send({ to: ['ops@example.com'], subject: 'Logs', text: 'x' }).expect(202);
+    const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send(notification).expect(202);
     const id = res.body.id as string;
     const attempts = await waitUntil(() => {
       const lines = workerLog.lines.filter((line) => line.messageId === id);

@@ -8,8 +8,9 @@ import request from 'supertest';
 import type { OutgoingMail } from '../../services/mail/outgoing-mail';
 import { SmtpProvider } from '../../services/mail/providers/smtp-provider';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
+import { adminBearer } from '../support/fixtures';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 // A local file and a local URL that no message may ever pull in.
 const SECRET = `SECRET-FILE-CONTENT-${randomUUID()}`;
@@ -46,14 +47,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const admin = `Bearer ${ADMIN_KEY}`;
 
 it('sends file: and http: references in a body as text, reading no file and fetching no URL (checked at the SMTP peer)', async () => {
+  const before = sink.messages.length;
   const html = `<p>Hi</p><img src="file://${secretPath}"><img src="file:///etc/passwd"><img src="${webUrl}"><a href="cid:x">x</a>`;
   const text = `${secretPath}\nfile:///etc/passwd\n${webUrl}`;
   const res = await request(t.app)
     .post('/api/notify')
-    .set('Authorization', admin)
+    .set('Authorization', adminBearer)
     .send({
       to: 'ops@example.com',
       subject: `Report ${secretPath}`,
@@ -64,7 +65,8 @@ it('sends file: and http: references in a body as text, reading no file and fetc
     .expect(202);
   const contact = await request(t.app).post('/api/contact').send({ name: 'Ada', email: 'ada@example.com', message: `file://${secretPath}\n${secretPath}\n${webUrl}` }).expect(202);
 
-  const messages = await sink.waitFor(2, 10_000);
+  const messages = (await sink.waitFor(before + 2, 10_000)).slice(before);
+  expect(messages).toHaveLength(2);
   for (const message of messages) {
     expect(message.raw).not.toContain(SECRET);
     expect(message.raw).not.toMatch(/root:.*:0:0:/);
@@ -79,10 +81,10 @@ it('sends file: and http: references in a body as text, reading no file and fetc
 
 it('refuses a body given as a file or URL object at the API', async () => {
   for (const html of [{ path: secretPath }, { href: webUrl }, { content: 'x', path: secretPath }]) {
-    await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'ops@example.com', subject: 's', html }).expect(422);
+    await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: 'ops@example.com', subject: 's', html }).expect(422);
   }
   for (const text of [{ path: secretPath }, [secretPath]]) {
-    await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'ops@example.com', subject: 's', text }).expect(422);
+    await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: 'ops@example.com', subject: 's', text }).expect(422);
   }
 });
 

@@ -3,13 +3,13 @@ import { createDeliveryQueue, type DeliveryQueue } from '../../services/platform
 import { oldestWaitingJobAgeSeconds } from '../../services/platform/queue-stats';
 import { createWorkerHttpApp } from '../../workers/worker-http';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
+import { adminBearer, bearer, notification, visitor } from '../support/fixtures';
 import { parseExposition, type Sample, samplesOf, valueOf } from '../support/prom-text';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { uniqueQueuePrefix } from '../support/test-db';
 import { waitUntil } from '../support/wait';
 
-const admin = `Bearer ${ADMIN_KEY}`;
 let sink: SmtpSink;
 let t: TestApp;
 let worker: WorkerRuntime;
@@ -38,79 +38,114 @@ async function scrape(app = t.app): Promise<Sample[]> {
   return parseExposition(res.text);
 }
 
-function waitForSent(table: 'notification' | 'contact', id: string) {
+/** The value of a series that must be in the scrape. */
+function series(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  const value = valueOf(samples, name, labels);
+  if (value === undefined) throw new Error(`no sample of ${name} ${JSON.stringify(labels)}`);
+  return value;
+}
+
+/** How much a series grew from one scrape to a later one; a series not yet in the first counts from 0. */
+function growth(before: readonly Sample[], after: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  return series(after, name, labels) - (valueOf(before, name, labels) ?? 0);
+}
+
+/** Scrapes until the series has grown by at least `by` since `before`, and returns that scrape. */
+function scrapeOnceGrown(before: readonly Sample[], name: string, labels: Record<string, string>, by: number, app = t.app): Promise<Sample[]> {
   return waitUntil(
     async () => {
-      const row = await t.database.db.selectFrom('messages').where('kind', '=', table).select('status').where('id', '=', id).executeTakeFirstOrThrow();
-      return row.status === 'sent';
+      const samples = await scrape(app);
+      return (valueOf(samples, name, labels) ?? 0) - (valueOf(before, name, labels) ?? 0) >= by ? samples : undefined;
     },
-    { what: `${table} ${id} to be sent` },
+    { what: `${name} ${JSON.stringify(labels)} to grow by ${by}` },
   );
 }
 
+function waitForStatus(table: 'notification' | 'contact', id: string, status: 'sent' | 'failed') {
+  return waitUntil(
+    async () => {
+      const row = await t.database.db.selectFrom('messages').where('kind', '=', table).select('status').where('id', '=', id).executeTakeFirstOrThrow();
+      return row.status === status;
+    },
+    { what: `${table} ${id} to be ${status}` },
+  );
+}
+
+function waitForSent(table: 'notification' | 'contact', id: string) {
+  return waitForStatus(table, id, 'sent');
+}
+
+/** Posts a contact message and a notification and waits until the worker sent both; the test that calls it owns them. */
+async function sendOneOfEach(): Promise<{ contactId: string; notificationId: string }> {
+  const contactId = (await request(t.app).post('/api/contact').send(visitor).expect(202)).body.id as string;
+  const notificationId = (await request(t.app).post('/api/notify').set('Authorization', adminBearer).send(notification).expect(202)).body.id as string;
+  await waitForSent('contact', contactId);
+  await waitForSent('notification', notificationId);
+  return { contactId, notificationId };
+}
+
+// The tests below share one app and one worker, whose counters only grow: each test reads how
+// much the series it cares about grew between its own scrapes, never a total earlier tests added to.
 describe('/metrics on the api', () => {
-  let contactId: string;
-  let notificationId: string;
-
-  beforeAll(async () => {
-    contactId = (await request(t.app).post('/api/contact').send({ name: 'Ada', email: 'ada@example.com', message: 'Hello' }).expect(202)).body.id;
-    notificationId = (
-      await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: ['ops@example.com'], subject: 'Metrics', text: 'body' }).expect(202)
-    ).body.id;
-    await waitForSent('contact', contactId);
-    await waitForSent('notification', notificationId);
-  });
-
   it('counts accepted messages by kind, and not their replays', async () => {
     const key = 'metrics-replay-1';
-    const body = { to: ['ops@example.com'], subject: 'Once', text: 'once' };
-    const first = await request(t.app).post('/api/notify').set('Authorization', admin).set('Idempotency-Key', key).send(body).expect(202);
-    const before = valueOf(await scrape(), 'herald_messages_accepted_total', { kind: 'notification' });
-    await request(t.app).post('/api/notify').set('Authorization', admin).set('Idempotency-Key', key).send(body).expect(202);
-    const samples = await scrape();
-    expect(valueOf(samples, 'herald_messages_accepted_total', { kind: 'notification' })).toBe(before);
-    expect(valueOf(samples, 'herald_messages_accepted_total', { kind: 'notification' })).toBeGreaterThanOrEqual(2);
-    expect(valueOf(samples, 'herald_messages_accepted_total', { kind: 'contact' })).toBeGreaterThanOrEqual(1);
+    const before = await scrape();
+    const first = await request(t.app).post('/api/notify').set('Authorization', adminBearer).set('Idempotency-Key', key).send(notification).expect(202);
+    const contact = await request(t.app).post('/api/contact').send(visitor).expect(202);
+    const accepted = await scrape();
+    expect(growth(before, accepted, 'herald_messages_accepted_total', { kind: 'notification' })).toBe(1);
+    expect(growth(before, accepted, 'herald_messages_accepted_total', { kind: 'contact' })).toBe(1);
+    await request(t.app).post('/api/notify').set('Authorization', adminBearer).set('Idempotency-Key', key).send(notification).expect(202);
+    expect(growth(accepted, await scrape(), 'herald_messages_accepted_total', { kind: 'notification' })).toBe(0);
     await waitForSent('notification', first.body.id);
+    await waitForSent('contact', contact.body.id);
   });
 
   it('counts deliveries and their duration per provider and outcome', async () => {
-    const samples = await scrape();
-    expect(valueOf(samples, 'herald_deliveries_total', { provider: 'smtp', outcome: 'sent' })).toBeGreaterThanOrEqual(2);
-    expect(valueOf(samples, 'herald_deliveries_total', { provider: 'smtp', outcome: 'permanent' })).toBe(0);
-    expect(valueOf(samples, 'herald_delivery_duration_seconds_count', { provider: 'smtp' })).toBeGreaterThanOrEqual(2);
-    expect(valueOf(samples, 'herald_delivery_duration_seconds_bucket', { provider: 'smtp', le: '+Inf' })).toBeGreaterThanOrEqual(2);
+    const before = await scrape();
+    await sendOneOfEach();
+    const samples = await scrapeOnceGrown(before, 'herald_deliveries_total', { provider: 'smtp', outcome: 'sent' }, 2);
+    expect(growth(before, samples, 'herald_deliveries_total', { provider: 'smtp', outcome: 'sent' })).toBe(2);
+    expect(growth(before, samples, 'herald_deliveries_total', { provider: 'smtp', outcome: 'permanent' })).toBe(0);
+    expect(growth(before, samples, 'herald_delivery_duration_seconds_count', { provider: 'smtp' })).toBe(2);
+    expect(growth(before, samples, 'herald_delivery_duration_seconds_bucket', { provider: 'smtp', le: '+Inf' })).toBe(2);
   });
 
   it('counts a permanent failure under its outcome', async () => {
+    const before = await scrape();
     sink.rejectNextRecipients(1, 550);
-    const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: ['nobody@example.com'], subject: 'Bounce', text: 'x' }).expect(202);
-    await waitUntil(async () => {
-      const row = await t.database.db.selectFrom('messages').select('status').where('id', '=', res.body.id).executeTakeFirstOrThrow();
-      return row.status === 'failed';
-    });
-    expect(valueOf(await scrape(), 'herald_deliveries_total', { provider: 'smtp', outcome: 'permanent' })).toBe(1);
+    const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ ...notification, to: ['nobody@example.com'] }).expect(202);
+    await waitForStatus('notification', res.body.id, 'failed');
+    const samples = await scrapeOnceGrown(before, 'herald_deliveries_total', { provider: 'smtp', outcome: 'permanent' }, 1);
+    expect(growth(before, samples, 'herald_deliveries_total', { provider: 'smtp', outcome: 'permanent' })).toBe(1);
   });
 
   it('labels requests with the route template, never the raw path', async () => {
-    await request(t.app).get(`/api/notify/${notificationId}`).set('Authorization', admin).expect(200);
-    await request(t.app).get(`/api/contact/${contactId}`).set('Authorization', admin).expect(200);
+    const before = await scrape();
+    const { contactId, notificationId } = await sendOneOfEach();
+    await request(t.app).get(`/api/notify/${notificationId}`).set('Authorization', adminBearer).expect(200);
+    await request(t.app).get(`/api/contact/${contactId}`).set('Authorization', adminBearer).expect(200);
     await request(t.app).get('/no/such/path/12345').expect(404);
     const samples = await scrape();
     const routes = new Set(samplesOf(samples, 'http_request_duration_seconds_count').map((s) => s.labels.route));
     expect([...routes]).toEqual(expect.arrayContaining(['/api/contact', '/api/notify', '/api/notify/:id', '/api/contact/:id', 'unmatched']));
     expect([...routes].filter((route) => route?.includes(notificationId) === true || route?.includes('12345') === true)).toEqual([]);
-    expect(valueOf(samples, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/contact', status_code: '202' })).toBe(1);
-    expect(valueOf(samples, 'http_request_duration_seconds_count', { method: 'GET', route: '/api/notify/:id', status_code: '200' })).toBe(1);
-    expect(valueOf(samples, 'http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' })).toBe(1);
+    expect(growth(before, samples, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/contact', status_code: '202' })).toBe(1);
+    expect(growth(before, samples, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/notify', status_code: '202' })).toBe(1);
+    expect(growth(before, samples, 'http_request_duration_seconds_count', { method: 'GET', route: '/api/notify/:id', status_code: '200' })).toBe(1);
+    expect(growth(before, samples, 'http_request_duration_seconds_count', { method: 'GET', route: '/api/contact/:id', status_code: '200' })).toBe(1);
+    expect(growth(before, samples, 'http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' })).toBe(1);
   });
 
   it('reads the queue, the oldest waiting job and the live workers on scrape', async () => {
-    const samples = await scrape();
+    const before = await scrape();
+    await sendOneOfEach();
+    // A job completes just after its row is marked sent.
+    const samples = await scrapeOnceGrown(before, 'herald_queue_jobs', { state: 'completed' }, 2);
     for (const state of ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed']) {
       expect(valueOf(samples, 'herald_queue_jobs', { state })).toEqual(expect.any(Number));
     }
-    expect(valueOf(samples, 'herald_queue_jobs', { state: 'completed' })).toBeGreaterThanOrEqual(2);
+    expect(growth(before, samples, 'herald_queue_jobs', { state: 'completed' })).toBe(2);
     expect(valueOf(samples, 'herald_oldest_waiting_job_age_seconds')).toBe(0);
     expect(valueOf(samples, 'herald_live_workers')).toBe(1);
   });
@@ -127,6 +162,7 @@ describe('/metrics on the api', () => {
   });
 
   it('counts messages the sweeper hands back to the queue', async () => {
+    const before = await scrape();
     const res = await request(t.app).post('/api/contact').send({ name: 'Lost', email: 'lost@example.com', message: 'job lost' }).expect(202);
     await waitForSent('contact', res.body.id);
     // As if Redis had lost the job of a row that never left `pending`.
@@ -137,12 +173,9 @@ describe('/metrics on the api', () => {
       .where('id', '=', res.body.id)
       .execute();
     await waitForSent('contact', res.body.id);
-    const requeued = await waitUntil(async () => {
-      const value = valueOf(await scrape(), 'herald_sweeper_requeued_total', { reason: 'missing_job' }) ?? 0;
-      return value >= 1 ? value : undefined;
-    });
-    expect(requeued).toBeGreaterThanOrEqual(1);
-    expect(valueOf(await scrape(), 'herald_sweeper_requeued_total', { reason: 'expired_lease' })).toBe(0);
+    const samples = await scrapeOnceGrown(before, 'herald_sweeper_requeued_total', { reason: 'missing_job' }, 1);
+    expect(growth(before, samples, 'herald_sweeper_requeued_total', { reason: 'missing_job' })).toBeGreaterThanOrEqual(1);
+    expect(growth(before, samples, 'herald_sweeper_requeued_total', { reason: 'expired_lease' })).toBe(0);
   });
 
   it('includes the default process metrics', async () => {
@@ -156,8 +189,10 @@ describe('/metrics on the api', () => {
     const app = createWorkerHttpApp(t.infra);
     await request(app).get('/livez').expect(200);
     await request(app).get('/readyz').expect(200);
-    const samples = await scrape(app);
-    expect(valueOf(samples, 'herald_deliveries_total', { provider: 'smtp', outcome: 'sent' })).toBeGreaterThanOrEqual(2);
+    const before = await scrape(app);
+    await sendOneOfEach();
+    const samples = await scrapeOnceGrown(before, 'herald_deliveries_total', { provider: 'smtp', outcome: 'sent' }, 2, app);
+    expect(growth(before, samples, 'herald_deliveries_total', { provider: 'smtp', outcome: 'sent' })).toBe(2);
   });
 });
 
@@ -184,9 +219,10 @@ describe('herald_oldest_waiting_job_age_seconds', () => {
 });
 
 describe('/metrics with METRICS_TOKEN', () => {
+  const METRICS_TOKEN = 'scrape-token-0123456789';
   let secured: TestApp;
   beforeAll(async () => {
-    secured = await startTestApp({ METRICS_TOKEN: 'scrape-token-0123456789' });
+    secured = await startTestApp({ METRICS_TOKEN });
   });
   afterAll(async () => {
     await secured.close();
@@ -198,15 +234,15 @@ describe('/metrics with METRICS_TOKEN', () => {
     expect(missing.headers['content-type']).toMatch(/problem\+json/);
     await request(secured.app).get('/metrics').set('Authorization', 'Bearer wrong-token').expect(401);
     // The admin key is not the metrics token.
-    await request(secured.app).get('/metrics').set('Authorization', admin).expect(401);
+    await request(secured.app).get('/metrics').set('Authorization', adminBearer).expect(401);
   });
 
   it('serves the metrics with the token as bearer, on the api and the worker http server', async () => {
-    const res = await request(secured.app).get('/metrics').set('Authorization', 'Bearer scrape-token-0123456789').expect(200);
+    const res = await request(secured.app).get('/metrics').set('Authorization', bearer(METRICS_TOKEN)).expect(200);
     expect(parseExposition(res.text).some((s) => s.name === 'herald_live_workers')).toBe(true);
     const workerApp = createWorkerHttpApp(secured.infra);
     await request(workerApp).get('/metrics').expect(401);
-    await request(workerApp).get('/metrics').set('Authorization', 'Bearer scrape-token-0123456789').expect(200);
+    await request(workerApp).get('/metrics').set('Authorization', bearer(METRICS_TOKEN)).expect(200);
     // Probes stay public.
     await request(workerApp).get('/livez').expect(200);
   });

@@ -1,14 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { createRedis, type Redis } from '../../services/platform/redis';
+import { freePort, type HeraldProcess, spawnHerald } from '../support/herald-process';
 import { createTestDatabase, type TestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/test-db';
+import { waitUntil } from '../support/wait';
 
 // Two API processes share one Redis: the contact limit holds per client IP across both, however
 // the requests are spread, and every accepted request is exactly one stored row.
 
-const ROOT = path.resolve(__dirname, '../..');
 const LIMIT = 5;
 const CLIENTS = 30;
 const POSTS = 300;
@@ -16,9 +13,8 @@ const IN_FLIGHT = 60;
 const READY_DEADLINE_MS = 45_000;
 
 interface ApiProcess {
-  readonly child: ChildProcess;
+  readonly herald: HeraldProcess;
   readonly url: string;
-  readonly stderr: string[];
 }
 
 let database: TestDatabase;
@@ -26,57 +22,33 @@ let redis: Redis;
 const prefix = uniqueQueuePrefix();
 const apis: ApiProcess[] = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function startApi(port: number): ApiProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'services/main.ts', 'serve', '--role', 'api'], {
-    cwd: ROOT,
-    // Only what the process needs; nothing from the test runner's environment leaks in.
-    env: {
-      PORT: String(port),
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      TRUST_PROXY: 'true',
-      CONTACT_RATE_LIMIT: String(LIMIT),
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // Only what the process needs; nothing from the test runner's environment leaks in.
+  const herald = spawnHerald(['serve', '--role', 'api'], {
+    PORT: String(port),
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    TRUST_PROXY: 'true',
+    CONTACT_RATE_LIMIT: String(LIMIT),
+    LOG_LEVEL: 'silent',
   });
-  const stderr: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  return { child, url: `http://127.0.0.1:${port}`, stderr };
+  return { herald, url: `http://127.0.0.1:${port}` };
 }
 
 async function waitReady(api: ApiProcess): Promise<void> {
-  const deadline = Date.now() + READY_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (api.child.exitCode !== null) throw new Error(`api exited with ${api.child.exitCode}: ${api.stderr.join('')}`);
-    const ok = await fetch(`${api.url}/readyz`).then(
-      (res) => res.status === 200,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`api at ${api.url} not ready within ${READY_DEADLINE_MS} ms: ${api.stderr.join('')}`);
-}
-
-async function stop(api: ApiProcess): Promise<void> {
-  if (api.child.exitCode !== null || api.child.signalCode !== null) return;
-  const exited = once(api.child, 'exit');
-  api.child.kill('SIGTERM');
-  const timer = setTimeout(() => api.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  const output = () => api.herald.lines.join('\n');
+  await waitUntil(
+    async () => {
+      const { exitCode, signalCode } = api.herald.child;
+      if (exitCode !== null || signalCode !== null) throw new Error(`api exited with ${exitCode ?? signalCode}: ${output()}`);
+      return fetch(`${api.url}/readyz`).then(
+        (res) => res.status === 200,
+        () => false,
+      );
+    },
+    { timeoutMs: READY_DEADLINE_MS, intervalMs: 100, what: `api at ${api.url} to be ready`, detail: output },
+  );
 }
 
 beforeAll(async () => {
@@ -88,7 +60,7 @@ beforeAll(async () => {
 }, READY_DEADLINE_MS + 15_000);
 
 afterAll(async () => {
-  await Promise.all(apis.map(stop));
+  await Promise.all(apis.map((api) => api.herald.stop()));
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();

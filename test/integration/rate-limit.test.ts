@@ -3,12 +3,11 @@ import request from 'supertest';
 import { createApiApp, createServices, openInfrastructure } from '../../services/app';
 import { loadConfig } from '../../services/platform/config';
 import { createLogger } from '../../services/platform/logger';
+import { notification, notificationBatch, visitor } from '../support/fixtures';
 import { createTestDatabase, type TestDatabase, uniqueQueuePrefix } from '../support/test-db';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { waitUntil } from '../support/wait';
 
-const visitor = { name: 'Ada Lovelace', email: 'ada@example.com', message: 'Hello there' };
-const note = { to: 'ops@example.com', subject: 'Disk almost full', text: 'Volume /data is at 91%.' };
-const items = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ ...note, idempotency_key: `${tag}-${i}` }));
 
 async function contactRows(t: TestApp): Promise<number> {
   const row = await t.database.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -50,19 +49,22 @@ describe('contact rate limit per client IP', () => {
   });
 
   it('keeps its counters in Redis under the configured QUEUE_PREFIX', async () => {
+    await request(t.app).post('/api/contact').set('X-Forwarded-For', '203.0.113.5').send(visitor).expect(202);
     const keys = await t.redis.keys(`${t.config.queuePrefix}:rate-limit:contact:*`);
-    expect(keys).toEqual(expect.arrayContaining([`${t.config.queuePrefix}:rate-limit:contact:203.0.113.1`]));
-    const ttl = await t.redis.pttl(`${t.config.queuePrefix}:rate-limit:contact:203.0.113.1`);
+    expect(keys).toEqual(expect.arrayContaining([`${t.config.queuePrefix}:rate-limit:contact:203.0.113.5`]));
+    const ttl = await t.redis.pttl(`${t.config.queuePrefix}:rate-limit:contact:203.0.113.5`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
   it('refunds rejected requests: the counter stays at the limit however often a client hammers', async () => {
-    const key = `${t.config.queuePrefix}:rate-limit:contact:203.0.113.1`;
-    await Promise.all(Array.from({ length: 10 }, () => request(t.app).post('/api/contact').set('X-Forwarded-For', '203.0.113.1').send(visitor).expect(429)));
-    const deadline = Date.now() + 2000;
-    while (Number(await t.redis.get(key)) !== 3 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    expect(Number(await t.redis.get(key))).toBe(3);
+    const from = () => request(t.app).post('/api/contact').set('X-Forwarded-For', '203.0.113.7').send(visitor);
+    const key = `${t.config.queuePrefix}:rate-limit:contact:203.0.113.7`;
+    for (let i = 0; i < 3; i += 1) await from().expect(202);
+    await Promise.all(Array.from({ length: 10 }, () => from().expect(429)));
+    const counter = async () => Number(await t.redis.get(key));
+    await waitUntil(async () => (await counter()) === 3, { timeoutMs: 2000, what: 'the counter of 203.0.113.7 to be back at 3' });
+    expect(await counter()).toBe(3);
   });
 
   it('groups IPv6 clients by /56', async () => {
@@ -103,8 +105,8 @@ describe('notify rate limit per API key', () => {
   it('gives each key its own budget, counts batch items, and refunds a batch that does not fit', async () => {
     const a = await t.bearerWith('notify:send');
     const b = await t.bearerWith('notify:send');
-    const batch = (bearer: string, n: number, tag: string) => request(t.app).post('/api/notify/batch').set('Authorization', bearer).send({ items: items(n, tag) });
-    const single = (bearer: string) => request(t.app).post('/api/notify').set('Authorization', bearer).send(note);
+    const batch = (bearer: string, n: number, tag: string) => request(t.app).post('/api/notify/batch').set('Authorization', bearer).send({ items: notificationBatch(n, tag) });
+    const single = (bearer: string) => request(t.app).post('/api/notify').set('Authorization', bearer).send(notification);
 
     const first = await batch(a, 8, 'a1').expect(202);
     expect(first.body.accepted).toBe(8);
@@ -128,15 +130,15 @@ describe('notify rate limit per API key', () => {
   });
 
   it('does not limit requests that fail authentication (they never reach the limiter)', async () => {
-    for (let i = 0; i < 12; i += 1) await request(t.app).post('/api/notify').set('Authorization', 'Bearer hrld_unknown').send(note).expect(401);
+    for (let i = 0; i < 12; i += 1) await request(t.app).post('/api/notify').set('Authorization', 'Bearer hrld_unknown').send(notification).expect(401);
   });
 });
 
+/** Waits until one of the limiter's counters under the app's prefix reads `expected`. */
 async function waitForCounter(t: TestApp, name: string, expected: number): Promise<void> {
   const keys = await t.redis.keys(`${t.config.queuePrefix}:rate-limit:${name}:*`);
-  const deadline = Date.now() + 2000;
-  const total = async () => (await Promise.all(keys.map((k) => t.redis.get(k)))).map(Number).sort((x, y) => x - y);
-  while (!(await total()).includes(expected) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  const counters = async () => (await Promise.all(keys.map((k) => t.redis.get(k)))).map(Number);
+  await waitUntil(async () => (await counters()).includes(expected), { timeoutMs: 2000, what: `a ${name} counter at ${expected}` });
 }
 
 describe('when Redis is unreachable', () => {

@@ -5,13 +5,13 @@ import { deliveryEventsKey } from '../../services/platform/redis-keys';
 import { type DeliveryEvent, DeliveryEventPublisher, deliveryEventSchema } from '../../services/tail/delivery-events';
 import { formatEvent, parseTailArgs } from '../../services/tail/tail-command';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
+import { adminBearer, visitor } from '../support/fixtures';
 import { type HeraldProcess, spawnHerald } from '../support/herald-process';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { uniqueQueuePrefix } from '../support/test-db';
 import { waitUntil } from '../support/wait';
 
-const admin = `Bearer ${ADMIN_KEY}`;
 let sink: SmtpSink;
 let t: TestApp;
 let worker: WorkerRuntime;
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 async function notify(to: string, subject: string): Promise<string> {
-  const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: [to], subject, text: 'secret body text' }).expect(202);
+  const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: [to], subject, text: 'secret body text' }).expect(202);
   return res.body.id as string;
 }
 
@@ -82,7 +82,7 @@ describe('delivery events from a real worker', () => {
 
   it('filters by kind, status, provider and id (or the start of one)', async () => {
     const cursor = await reader.cursorAt();
-    const contact = (await request(t.app).post('/api/contact').send({ name: 'Ada', email: 'ada@example.com', message: 'hi' }).expect(202)).body.id as string;
+    const contact = (await request(t.app).post('/api/contact').send(visitor).expect(202)).body.id as string;
     // One at a time, so that the rejection meets the notification and not the contact message.
     await eventsAfter(cursor, { id: contact }, 1);
     sink.rejectNextRecipients(1, 550);
@@ -177,7 +177,7 @@ describe('herald tail, the real CLI', () => {
   }, 120_000);
 
   it('prints human-readable lines, replaying the past with --since and filtering with --kind', async () => {
-    const contact = (await request(t.app).post('/api/contact').send({ name: 'Bo', email: 'bo@example.com', message: 'hello' }).expect(202)).body.id as string;
+    const contact = (await request(t.app).post('/api/contact').send(visitor).expect(202)).body.id as string;
     await waitUntil(async () => (await reader.read('0-0')).events.some((e) => e.event.messageId === contact), { what: 'the contact event' });
     tail = spawnHerald(['tail', '--since', '10m', '--kind', 'contact'], env());
     const line = await tail.waitForLine(new RegExp(contact), STARTUP_MS);

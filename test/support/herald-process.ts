@@ -14,6 +14,8 @@ export interface HeraldProcess {
   /** Resolves with the exit code (or signal) once the process ended. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal?: NodeJS.Signals): void;
+  /** Sends SIGTERM, then SIGKILL if the process is still there after `graceMs`; resolves once it ended. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Runs the real `herald` CLI from the TypeScript sources in a child process. */
@@ -32,12 +34,22 @@ export function spawnHerald(args: string[], env: Record<string, string>): Herald
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
   return {
     child,
     lines,
     exited,
-    kill: (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    kill,
+    stop: async (graceMs = 5000) => {
+      kill('SIGTERM');
+      const timer = setTimeout(() => kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
     waitForLine(pattern, timeoutMs = 20000) {
       return new Promise((resolve, reject) => {
@@ -58,6 +70,32 @@ export function spawnHerald(args: string[], env: Record<string, string>): Herald
       });
     },
   };
+}
+
+export interface HeraldRun {
+  /** The exit code; 1 when the process was ended by a signal. */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a `herald` command that exits by itself (`keys`, `migrate`) and returns its exit code and output; SIGTERM after `timeoutMs`. */
+export async function runHerald(args: string[], env: Record<string, string>, timeoutMs = 30000): Promise<HeraldRun> {
+  const herald = spawnHerald(args, env);
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  herald.child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  herald.child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+  // 'close', not 'exit': only then has all output been read.
+  const closed = once(herald.child, 'close');
+  const timer = setTimeout(() => herald.kill('SIGTERM'), timeoutMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
+  const { code } = await herald.exited;
+  return { code: code ?? 1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
 }
 
 /** A TCP port free at the time of asking. */

@@ -5,10 +5,20 @@ import { createApiApp, createServices, type Infrastructure, openInfrastructure, 
 import { type Config, loadConfig } from '../../services/platform/config';
 import { createLogger } from '../../services/platform/logger';
 import { createRedis, type Redis } from '../../services/platform/redis';
+import { ADMIN_KEY, bearer, JWT_SECRET } from './fixtures';
 import { createTestDatabase, type TestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from './test-db';
 
-export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
-export const JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
+// Defined in fixtures with the other named test data; exported here as before.
+export { ADMIN_KEY, JWT_SECRET };
+
+/** An API key made for a test. */
+export interface TestKey {
+  readonly id: string;
+  /** The secret, as a client sends it. */
+  readonly key: string;
+  /** The Authorization header value for the key. */
+  readonly bearer: string;
+}
 
 export interface TestApp {
   readonly app: Express;
@@ -20,6 +30,8 @@ export interface TestApp {
   readonly redis: Redis;
   /** Makes an API key with the given scopes and returns the bearer header value. */
   bearerWith(...scopes: Scope[]): Promise<string>;
+  /** Makes an API key with the given scopes and returns its id, its secret and its bearer header value. */
+  keyWith(...scopes: Scope[]): Promise<TestKey>;
   close(): Promise<void>;
 }
 
@@ -44,6 +56,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const app = createApiApp(infra, services);
   const redis = createRedis(config.redisUrl);
   const keys = new ApiKeyService(services.apiKeys);
+  const keyWith = async (...scopes: Scope[]): Promise<TestKey> => {
+    const created = await keys.create(`test ${scopes.join(' ')}`, scopes);
+    return { id: created.row.id, key: created.key, bearer: bearer(created.key) };
+  };
   return {
     app,
     config,
@@ -51,7 +67,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     services,
     database,
     redis,
-    bearerWith: async (...scopes) => `Bearer ${(await keys.create(`test ${scopes.join(' ')}`, scopes)).key}`,
+    bearerWith: async (...scopes) => (await keyWith(...scopes)).bearer,
+    keyWith,
     close: async () => {
       await infra.queue.obliterate({ force: true }).catch(() => undefined);
       await infra.close();
