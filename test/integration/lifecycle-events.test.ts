@@ -1,13 +1,13 @@
 import request from 'supertest';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { adminBearer } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 
 // Every transition that ends somewhere appends its message_events row in the same statement;
 // the API shows them in the detail and at /events, to the owner only.
 
-const admin = `Bearer ${ADMIN_KEY}`;
 let sink: SmtpSink;
 let t: TestApp;
 let worker: WorkerRuntime;
@@ -29,7 +29,7 @@ const eventsOf = (id: string) =>
 
 const statusOf = async (id: string) => (await t.database.db.selectFrom('messages').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 
-async function notify(body: Record<string, unknown>, auth = admin): Promise<string> {
+async function notify(body: Record<string, unknown>, auth = adminBearer): Promise<string> {
   const res = await request(t.app).post('/api/notify').set('Authorization', auth).send({ subject: 'Events', text: 'hi', ...body }).expect(202);
   return res.body.id as string;
 }
@@ -67,8 +67,8 @@ describe('message events', () => {
 
   it('cancelled: one event, and a second cancel is refused with no second event', async () => {
     const id = await notify({ to: 'cancel@example.com', send_at: new Date(Date.now() + 3_600_000).toISOString() });
-    await request(t.app).post(`/api/notify/${id}/cancel`).set('Authorization', admin).expect(200);
-    await request(t.app).post(`/api/notify/${id}/cancel`).set('Authorization', admin).expect(409);
+    await request(t.app).post(`/api/notify/${id}/cancel`).set('Authorization', adminBearer).expect(200);
+    await request(t.app).post(`/api/notify/${id}/cancel`).set('Authorization', adminBearer).expect(409);
     expect(await eventsOf(id)).toEqual([{ type: 'cancelled', data: {} }]);
   });
 
@@ -89,18 +89,18 @@ describe('message events', () => {
     const events = await request(t.app).get(`/api/notify/${id}/events`).set('Authorization', owner).expect(200);
     expect(events.body).toEqual({ results: detail.body.events });
     await request(t.app).get(`/api/notify/${id}/events`).set('Authorization', stranger).expect(404);
-    await request(t.app).get(`/api/notify/${id}/events`).set('Authorization', admin).expect(200);
+    await request(t.app).get(`/api/notify/${id}/events`).set('Authorization', adminBearer).expect(200);
     // A notification is not a contact message, whoever asks.
-    await request(t.app).get(`/api/contact/${id}/events`).set('Authorization', admin).expect(404);
+    await request(t.app).get(`/api/contact/${id}/events`).set('Authorization', adminBearer).expect(404);
     await request(t.app).get('/api/notify/not-a-uuid/events').set('Authorization', owner).expect(404);
   });
 
   it('contact messages: events readable by an admin at /api/contact/:id/events, not by a client key', async () => {
     const res = await request(t.app).post('/api/contact').send({ name: 'Ada', email: 'ada@example.com', message: 'Hello there' }).expect(202);
     await settled(res.body.id, 'sent');
-    const events = await request(t.app).get(`/api/contact/${res.body.id}/events`).set('Authorization', admin).expect(200);
+    const events = await request(t.app).get(`/api/contact/${res.body.id}/events`).set('Authorization', adminBearer).expect(200);
     expect(events.body.results.map((e: { type: string }) => e.type)).toEqual(['sent']);
-    const detail = await request(t.app).get(`/api/contact/${res.body.id}`).set('Authorization', admin).expect(200);
+    const detail = await request(t.app).get(`/api/contact/${res.body.id}`).set('Authorization', adminBearer).expect(200);
     expect(detail.body).toMatchObject({ name: 'Ada', email: 'ada@example.com', message: 'Hello there', status: 'sent', events: events.body.results });
     const reader = await t.bearerWith('messages:read');
     await request(t.app).get(`/api/contact/${res.body.id}/events`).set('Authorization', reader).expect(404);

@@ -9,12 +9,12 @@ import { createRedis } from '../../services/platform/redis';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
 import { parseExposition, valueOf } from '../support/prom-text';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { adminBearer } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 
 // Issue 19, items 1, 3 and 4: the faults that broke "nothing sent twice" and "nothing lost".
 
-const admin = `Bearer ${ADMIN_KEY}`;
 
 const countWhere = async (t: TestApp, ids: readonly string[], status: MessageStatus) =>
   Number(
@@ -48,7 +48,7 @@ describe('a send that outlives the lease', () => {
   it('reaches the peer exactly once per message with two workers, every row sent with one attempt and one event', async () => {
     workers.push(await startWorkerRuntime(t.infra), await startWorkerRuntime(t.infra));
     const items = Array.from({ length: 10 }, (_, i) => ({ idempotency_key: `slow-${i}`, to: `slow${i}@example.com`, subject: `Slow ${i}`, text: 'hi' }));
-    const res = await request(t.app).post('/api/notify/batch').set('Authorization', admin).send({ items }).expect(202);
+    const res = await request(t.app).post('/api/notify/batch').set('Authorization', adminBearer).send({ items }).expect(202);
     const ids: string[] = res.body.results.map((r: { id: string }) => r.id);
     await waitUntil(async () => (await countWhere(t, ids, 'sent')) === 10, { timeoutMs: 30000, what: '10 rows sent' });
     // No send left in flight anywhere: whatever reached the peer has been counted.
@@ -62,9 +62,9 @@ describe('a send that outlives the lease', () => {
 
   it('refuses to cancel a message that is being sent (409), and it ends sent', async () => {
     sink.holdNext(1);
-    const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'busy@example.com', subject: 'Busy', text: 'hi' }).expect(202);
+    const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: 'busy@example.com', subject: 'Busy', text: 'hi' }).expect(202);
     await sink.waitForHeld(1);
-    const cancel = await request(t.app).post(`/api/notify/${res.body.id}/cancel`).set('Authorization', admin).expect(409);
+    const cancel = await request(t.app).post(`/api/notify/${res.body.id}/cancel`).set('Authorization', adminBearer).expect(409);
     expect(cancel.body.detail).toMatch(/sending/);
     sink.release();
     await waitUntil(async () => (await countWhere(t, [res.body.id], 'sent')) === 1, { timeoutMs: 15000, what: 'the busy message to be sent' });
@@ -74,7 +74,7 @@ describe('a send that outlives the lease', () => {
     const ledger = new DeliveryLedger(t.database.db, 60_000);
     const res = await request(t.app)
       .post('/api/notify')
-      .set('Authorization', admin)
+      .set('Authorization', adminBearer)
       .send({ to: 'stale@example.com', subject: 'Stale', text: 'hi', send_at: new Date(Date.now() + 3_600_000).toISOString() })
       .expect(202);
     const id = res.body.id as string;
@@ -95,7 +95,7 @@ describe('a send that outlives the lease', () => {
 
   it('counts stale outcome writes in herald_stale_claim_writes_total when a worker meets one', async () => {
     sink.holdNext(1);
-    const res = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'overtaken@example.com', subject: 'Overtaken', text: 'hi' }).expect(202);
+    const res = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: 'overtaken@example.com', subject: 'Overtaken', text: 'hi' }).expect(202);
     const id = res.body.id as string;
     await sink.waitForHeld(1);
     await sql`update messages set lease_until = now() - interval '1 second' where id = ${id}`.execute(t.database.db);
@@ -127,11 +127,11 @@ describe('the sweeper behind many scheduled rows', () => {
   it('re-adds every immediate message after Redis lost its jobs, however many scheduled rows are older', async () => {
     const tomorrow = new Date(Date.now() + 24 * 3_600_000).toISOString();
     const scheduled = Array.from({ length: 600 }, (_, i) => ({ idempotency_key: `later-${i}`, to: `later${i}@example.com`, subject: 'Later', text: 'hi', send_at: tomorrow }));
-    await request(t.app).post('/api/notify/batch').set('Authorization', admin).send({ items: scheduled }).expect(202);
+    await request(t.app).post('/api/notify/batch').set('Authorization', adminBearer).send({ items: scheduled }).expect(202);
     const soonAt = new Date(Date.now() + 1500);
-    const soon = await request(t.app).post('/api/notify').set('Authorization', admin).send({ to: 'soon@example.com', subject: 'Soon', text: 'hi', send_at: soonAt.toISOString() }).expect(202);
+    const soon = await request(t.app).post('/api/notify').set('Authorization', adminBearer).send({ to: 'soon@example.com', subject: 'Soon', text: 'hi', send_at: soonAt.toISOString() }).expect(202);
     const now = Array.from({ length: 50 }, (_, i) => ({ idempotency_key: `now-${i}`, to: `now${i}@example.com`, subject: 'Now', text: 'hi' }));
-    const res = await request(t.app).post('/api/notify/batch').set('Authorization', admin).send({ items: now }).expect(202);
+    const res = await request(t.app).post('/api/notify/batch').set('Authorization', adminBearer).send({ items: now }).expect(202);
     const ids: string[] = res.body.results.map((r: { id: string }) => r.id);
     // Redis restarted without persistence: every job is gone, the rows are not.
     await t.infra.queue.obliterate({ force: true });
@@ -165,7 +165,7 @@ describe('retrying a message whose failed job is still active', () => {
 
   it('answers 202 only with a job behind it, and every message ends sent', async () => {
     const items = Array.from({ length: 20 }, (_, i) => ({ idempotency_key: `retry-${i}`, to: `retry${i}@example.com`, subject: `Retry ${i}`, text: 'hi' }));
-    const res = await request(t.app).post('/api/notify/batch').set('Authorization', admin).send({ items }).expect(202);
+    const res = await request(t.app).post('/api/notify/batch').set('Authorization', adminBearer).send({ items }).expect(202);
     const ids: string[] = res.body.results.map((r: { id: string }) => r.id);
 
     // A worker in the middle of failing each message: its jobs stay active until the gate opens.
@@ -184,7 +184,7 @@ describe('retrying a message whose failed job is still active', () => {
     await sql`update messages set status = 'failed', error_message = '550 refused' where id in (${sql.join(ids)})`.execute(t.database.db);
 
     // 50 concurrent callers over the 20 messages.
-    const calls = Array.from({ length: 50 }, (_, i) => request(t.app).post(`/api/messages/${ids[i % 20] ?? ''}/retry`).set('Authorization', admin));
+    const calls = Array.from({ length: 50 }, (_, i) => request(t.app).post(`/api/messages/${ids[i % 20] ?? ''}/retry`).set('Authorization', adminBearer));
     const answers = Promise.all(calls.map((call) => call.then((r) => r)));
     await waitUntil(async () => (await countWhere(t, ids, 'queued')) === 20, { what: 'every row queued by a retry' });
     // The failing worker takes no new job, then lets its active ones fail.

@@ -5,7 +5,7 @@ import { migrateToLatest } from '../../migrations/migrate';
 import { loadConfig } from '../../services/platform/config';
 import { createLogger } from '../../services/platform/logger';
 import { createTestDatabase, type TestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/test-db';
-import { ADMIN_KEY } from '../support/test-app';
+import { ADMIN_KEY, adminBearer } from '../support/fixtures';
 
 // A database filled under the wave-1 schema (one table per kind), rows in every status, then
 // migrated: every row keeps its id, status and attempts, and the API answers as before.
@@ -69,8 +69,7 @@ describe('migration to one message record', () => {
 
   it('answers the API as before: contact fields, notification fields and attempts', async () => {
     const app = createApiApp(infra, createServices(infra));
-    const admin = `Bearer ${ADMIN_KEY}`;
-    const contact = await request(app).get(`/api/contact/${contactId(4)}`).set('Authorization', admin).expect(200);
+    const contact = await request(app).get(`/api/contact/${contactId(4)}`).set('Authorization', adminBearer).expect(200);
     expect(contact.body).toMatchObject({
       id: contactId(4),
       status: 'sent',
@@ -81,7 +80,7 @@ describe('migration to one message record', () => {
       provider_message_id: '<p@x>',
       sent_at: '2026-11-20T10:00:00.000Z',
     });
-    const notification = await request(app).get(`/api/notify/${notificationId(2)}`).set('Authorization', admin).expect(200);
+    const notification = await request(app).get(`/api/notify/${notificationId(2)}`).set('Authorization', adminBearer).expect(200);
     expect(notification.body).toMatchObject({
       id: notificationId(2),
       status: 'scheduled',
@@ -98,7 +97,7 @@ describe('migration to one message record', () => {
       attempts: [expect.objectContaining({ attempt: 1, provider: 'sendgrid', outcome: 'sent' })],
       events: [],
     });
-    const list = await request(app).get('/api/contact?status=failed').set('Authorization', admin).expect(200);
+    const list = await request(app).get('/api/contact?status=failed').set('Authorization', adminBearer).expect(200);
     expect(list.body.results.map((r: { id: string }) => r.id)).toEqual([contactId(5)]);
   });
 
