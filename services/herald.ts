@@ -17,6 +17,7 @@ import { notificationRoutes } from './notifications/routes';
 import { NotificationService } from './notifications/service';
 import type { Config } from './platform/config';
 import type { MessageKind } from './platform/database';
+import { BodyBudget, useBodyBudget } from './platform/body-budget';
 import { createDb, type Db } from './platform/db';
 import { accessLog, errorHandler, notFoundHandler, requestId } from './platform/http';
 import { liveWorkers } from './platform/heartbeat';
@@ -108,6 +109,9 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(requestId());
   app.use(accessLog(infra.logger));
   app.use(securityHeaders());
+  const bodyBudget = new BodyBudget(infra.config.maxBodyBytesInFlight);
+  infra.metrics.watchBodyBudget(bodyBudget);
+  app.use(useBodyBudget(bodyBudget));
   const limits = createRateLimits(infra.redis, infra.logger, infra.config);
   app.use(healthRoutes(services.health));
   app.use(docsRoutes());

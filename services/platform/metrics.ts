@@ -150,6 +150,23 @@ export class HeraldMetrics {
     return () => void this.#circuits.delete(source);
   }
 
+  /** Reports the request-body bytes being read and handled (body-budget.ts) as a gauge from now on. */
+  watchBodyBudget(source: { readonly inFlightBytes: number; readonly maxBytes: number }): void {
+    new Gauge({
+      name: 'herald_http_body_bytes_in_flight',
+      help: 'Request-body bytes being read and handled now; past MAX_BODY_BYTES_IN_FLIGHT the api answers 503.',
+      registers: [this.registry],
+      collect() {
+        this.set(source.inFlightBytes);
+      },
+    });
+    new Gauge({
+      name: 'herald_http_body_bytes_in_flight_max',
+      help: 'MAX_BODY_BYTES_IN_FLIGHT: the request-body bytes the api reads and handles at once.',
+      registers: [this.registry],
+    }).set(source.maxBytes);
+  }
+
   /** Counts one sweep's work: rows whose job was missing, and rows whose worker's lease expired. */
   swept(report: { readonly requeued: number; readonly reclaimed: number }): void {
     this.sweeperRequeued.inc({ reason: 'missing_job' }, report.requeued);

@@ -1,11 +1,13 @@
 import { once } from 'node:events';
 import { type ClientRequest, createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseExposition, valueOf } from '../support/prom-text';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 
-// Issue 19, defect 6: the batch rate limit ran after the 10 MB body was parsed. A client out of
-// budget must be refused before it uploads its body.
+// Issue 19, defect 6: the batch rate limit ran after the 10 MB body was parsed, and nothing
+// bounded how many bodies were parsed at once. A client out of budget must be refused before
+// it uploads its body, and past MAX_BODY_BYTES_IN_FLIGHT the api answers 503 with Retry-After.
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -65,6 +67,12 @@ async function listen(t: TestApp): Promise<Server> {
 async function close(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+async function bodyBytesInFlight(server: Server): Promise<number> {
+  const { port } = server.address() as AddressInfo;
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return valueOf(parseExposition(text), 'herald_http_body_bytes_in_flight') ?? Number.NaN;
 }
 
 async function storedWithKeyPrefix(t: TestApp, prefix: string): Promise<number> {
@@ -137,5 +145,59 @@ describe('the batch rate limit is charged before the body is read', () => {
       },
       { what: 'the last item of the budget to be accepted' },
     );
+  });
+});
+
+describe('MAX_BODY_BYTES_IN_FLIGHT', () => {
+  let t: TestApp;
+  let server: Server;
+  beforeAll(async () => {
+    t = await startTestApp({ MAX_BODY_BYTES_IN_FLIGHT: String(MB) });
+    server = await listen(t);
+  });
+  afterAll(async () => {
+    await close(server);
+    await t.close();
+  });
+
+  it('answers 503 with Retry-After beyond the bound, unread, and takes bodies again once the earlier one is answered', async () => {
+    const bearer = await t.bearerWith('notify:send');
+    const first = batchBody(70, 10 * KB, 'first');
+    const second = batchBody(40, 10 * KB, 'second');
+    expect(first.length).toBeLessThan(MB);
+    expect(first.length + second.length).toBeGreaterThan(MB);
+
+    // The first batch is half uploaded and holds its bytes.
+    const holding = openPost(server, '/api/notify/batch', { authorization: bearer }, first.length);
+    holding.req.write(first.subarray(0, first.length / 2));
+    await waitUntil(async () => (await bodyBytesInFlight(server)) === first.length, { what: 'the first body to take its bytes' });
+
+    const refusedPost = openPost(server, '/api/notify/batch', { authorization: bearer }, second.length);
+    const refused = await refusedPost.answer();
+    refusedPost.req.destroy();
+    expect(refused.status).toBe(503);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.headers.connection).toBe('close');
+
+    holding.req.end(first.subarray(first.length / 2));
+    expect((await holding.answer()).status).toBe(202);
+    await waitUntil(async () => (await bodyBytesInFlight(server)) === 0, { what: 'the first body to give its bytes back' });
+
+    const retried = openPost(server, '/api/notify/batch', { authorization: bearer }, second.length);
+    retried.req.end(second);
+    expect((await retried.answer()).status).toBe(202);
+    expect(await storedWithKeyPrefix(t, 'first')).toBe(70);
+    expect(await storedWithKeyPrefix(t, 'second')).toBe(40);
+  });
+
+  it('lets a body larger than the whole bound through when nothing else is in flight', async () => {
+    const bearer = await t.bearerWith('notify:send');
+    const large = batchBody(150, 10 * KB, 'large');
+    expect(large.length).toBeGreaterThan(MB);
+    const post = openPost(server, '/api/notify/batch', { authorization: bearer }, large.length);
+    post.req.end(large);
+    expect((await post.answer()).status).toBe(202);
   });
 });
