@@ -179,7 +179,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     registry.registerPath({
       method: 'get',
       path,
-      summary: { '/livez': 'The process is alive', '/readyz': 'Database and Redis reachable', '/healthz': 'Database, Redis and workers' }[path],
+      summary: { '/livez': 'The process is alive', '/readyz': 'Database and Redis reachable, and the process not shutting down', '/healthz': 'Database, Redis and workers' }[path],
       responses: { '200': json(z.object({ status: z.string() }).passthrough(), 'OK'), '503': json(z.object({ status: z.string() }).passthrough(), 'Not OK') },
     });
   }
