@@ -124,13 +124,7 @@ export function onResponseEnd(res: Response, done: () => void): void {
   res.on('close', end);
 }
 
-/**
- * Sends a problem as application/problem+json. An answer given before the request's body has
- * arrived (a 401 or 429 refusing a 10 MB batch) closes the connection: otherwise Node reads and
- * discards the whole body to keep the connection alive for the next request.
- */
 export function sendProblem(res: Response, problem: Problem, req?: Request): void {
-  if (req !== undefined && !req.complete) res.setHeader('Connection', 'close');
   res
     .status(problem.status)
     .type('application/problem+json')
