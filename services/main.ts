@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=256
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ApiKeyRepository } from './auth/api-key-repository';
