@@ -17,6 +17,11 @@ export interface CircuitSource {
   openProviders(): readonly string[];
 }
 
+/** A body budget as the metrics see it: the bytes it has handed out. */
+export interface BodyBudgetSource {
+  readonly inFlightBytes: number;
+}
+
 export type DeliveryTryOutcome = 'sent' | 'transient' | 'permanent' | 'skipped';
 export type SweepReason = 'missing_job' | 'expired_lease';
 
@@ -41,6 +46,7 @@ export class HeraldMetrics {
   readonly deliveryDuration: Histogram<'provider'>;
   readonly sweeperRequeued: Counter<'reason'>;
   readonly #circuits = new Set<CircuitSource>();
+  readonly #bodyBudgets = new Set<BodyBudgetSource>();
 
   constructor(sources: ScrapeSources, options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -122,6 +128,15 @@ export class HeraldMetrics {
         }
       },
     });
+    const bodyBudgets = this.#bodyBudgets;
+    new Gauge({
+      name: 'herald_http_body_bytes_in_flight',
+      help: 'Request-body bytes the api is reading and handling now; beyond MAX_BODY_BYTES_IN_FLIGHT it answers 503.',
+      registers,
+      collect() {
+        this.set([...bodyBudgets].reduce((sum, budget) => sum + budget.inFlightBytes, 0));
+      },
+    });
     const circuits = this.#circuits;
     new Gauge({
       name: 'herald_provider_circuit_open',
@@ -150,21 +165,10 @@ export class HeraldMetrics {
     return () => void this.#circuits.delete(source);
   }
 
-  /** Reports the request-body bytes being read and handled (body-budget.ts) as a gauge from now on. */
-  watchBodyBudget(source: { readonly inFlightBytes: number; readonly maxBytes: number }): void {
-    new Gauge({
-      name: 'herald_http_body_bytes_in_flight',
-      help: 'Request-body bytes being read and handled now; past MAX_BODY_BYTES_IN_FLIGHT the api answers 503.',
-      registers: [this.registry],
-      collect() {
-        this.set(source.inFlightBytes);
-      },
-    });
-    new Gauge({
-      name: 'herald_http_body_bytes_in_flight_max',
-      help: 'MAX_BODY_BYTES_IN_FLIGHT: the request-body bytes the api reads and handles at once.',
-      registers: [this.registry],
-    }).set(source.maxBytes);
+  /** Adds a body budget's bytes in flight (body-budget.ts) to herald_http_body_bytes_in_flight from now on; returns the undo. */
+  watchBodyBudget(source: BodyBudgetSource): () => void {
+    this.#bodyBudgets.add(source);
+    return () => void this.#bodyBudgets.delete(source);
   }
 
   /** Counts one sweep's work: rows whose job was missing, and rows whose worker's lease expired. */
