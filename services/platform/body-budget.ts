@@ -51,7 +51,7 @@ export function useBodyBudget(budget: BodyBudget): RequestHandler {
 /**
  * Takes the bytes a body parser is about to read from the app's budget, until the answer
  * ends: the parsed body and what the handler builds from it live that long. The bytes are
- * the Content-Length (at most `limitBytes`; a longer body is refused by the parser unread),
+ * the Content-Length (at most `limitBytes`; a longer body is refused by the parser unbuffered),
  * or `limitBytes` for a chunked body, whose size is known only once it has been read.
  * Returns the 503 to answer when they do not fit, with Retry-After set.
  */
