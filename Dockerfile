@@ -26,5 +26,5 @@ EXPOSE 8002 9102
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8002) + '/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # V8 options: services/platform/node-flags.ts.
-ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/services/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "dist/services/main.js"]
 CMD ["serve"]

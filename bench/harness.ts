@@ -5,6 +5,7 @@ import { QUEUE_NAMES } from '../services/platform/queue';
 import { BASELINE_JOB_OPTIONS, BASELINE_QUEUE } from './baseline/schema';
 import { assertLocal, type BenchDatabase, createBenchDatabase, flushPrefix } from './bench-database';
 import { type BenchProcess, freePort, killAllBenchProcesses, startNodeProcess, waitForHttp } from './bench-process';
+import { type BigBatchLoad, type BigBatchResult, bigBatchMemory } from './big-batches';
 import { type CountingSink, startCountingSink } from './counting-sink';
 import { cpuBetween, cpuSnapshot } from './cpu-usage';
 import { acceptLoad, batchItems, batchLoad, type HttpLoadResult, type LoadSize, percentile, postJson, steadyNotify } from './load';
@@ -38,6 +39,8 @@ export interface BenchOptions {
   readonly latencyMessages: number;
   /** The all-in-one process under the accept load, for its peak RSS. */
   readonly allInOne: LoadSize;
+  /** Concurrent large batches on a fresh api process, for its peak RSS (issue 19: 20 × 10 MB). */
+  readonly bigBatches: BigBatchLoad;
   /** The same for Herald's worker and the baseline's. */
   readonly workerConcurrency: number;
   /** Progress lines; silent when absent. */
@@ -87,7 +90,8 @@ export interface RunResult {
     readonly drain: DrainResult;
     readonly latency: LatencyResult;
     readonly allInOneAccept: HttpLoadResult;
-    readonly peakRssMb: { readonly api: number; readonly worker: number; readonly allInOne: number };
+    readonly bigBatches: BigBatchResult;
+    readonly peakRssMb: { readonly api: number; readonly worker: number; readonly allInOne: number; readonly apiBigBatches: number };
   };
   readonly baseline: {
     readonly accept: AcceptResult;
@@ -108,7 +112,12 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
   assertLocal(options.redisUrl, 'REDIS_URL');
   const log = options.log ?? (() => undefined);
   const run = tag();
-  const prefixes = { herald: `{herald-bench-${run}}`, baseline: `{baseline-bench-${run}}`, allInOne: `{herald-bench-all-${run}}` };
+  const prefixes = {
+    herald: `{herald-bench-${run}}`,
+    baseline: `{baseline-bench-${run}}`,
+    allInOne: `{herald-bench-all-${run}}`,
+    bigBatches: `{herald-bench-big-${run}}`,
+  };
   const sink = await startCountingSink();
   let database: BenchDatabase | undefined;
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
@@ -119,7 +128,7 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
     database = await createBenchDatabase(options.databaseServerUrl);
     const db = database;
     log(`database ${db.name}`);
-    const ports = { herald: await freePort(), baseline: await freePort(), worker: await freePort(), allInOne: await freePort() };
+    const ports = { herald: await freePort(), baseline: await freePort(), worker: await freePort(), allInOne: await freePort(), bigBatches: await freePort() };
     const heraldUrl = `http://127.0.0.1:${ports.herald}`;
     const baselineUrl = `http://127.0.0.1:${ports.baseline}`;
 
@@ -242,6 +251,14 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
     const allInOneAccept = await acceptLoad({ baseUrl: allInOneUrl, token: db.apiKey, connections: options.acceptConnections, size: options.allInOne, keyPrefix: `all-${run}` });
     const allInOnePeak = await allInOne.stop();
 
+    log(`memory: herald api under ${options.bigBatches.concurrent} concurrent batches of ${options.bigBatches.items} items`);
+    // A fresh process: its peak RSS is the batches' alone.
+    const bigBatchApi = startHerald('api', prefixes.bigBatches, ports.bigBatches);
+    const bigBatchUrl = `http://127.0.0.1:${ports.bigBatches}`;
+    await waitForHttp(`${bigBatchUrl}/livez`, bigBatchApi, STARTUP_TIMEOUT_MS);
+    const bigBatches = await bigBatchMemory({ baseUrl: bigBatchUrl, token: db.apiKey, api: bigBatchApi, load: options.bigBatches, keyPrefix: `big-${run}` });
+    await bigBatchApi.stop();
+
     return {
       herald: {
         accept: { ...heraldAccept.result, rows: heraldAcceptRows, cpuMsPerRequest: perUnit(heraldAccept.cpu, heraldAccept.result.ok) },
@@ -249,7 +266,8 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
         drain: heraldDrain,
         latency,
         allInOneAccept,
-        peakRssMb: { api: mb(apiPeak), worker: mb(workerPeak), allInOne: mb(allInOnePeak) },
+        bigBatches,
+        peakRssMb: { api: mb(apiPeak), worker: mb(workerPeak), allInOne: mb(allInOnePeak), apiBigBatches: bigBatches.peakRssMb },
       },
       baseline: {
         accept: { ...baselineAccept.result, rows: baselineAcceptRows, cpuMsPerRequest: perUnit(baselineAccept.cpu, baselineAccept.result.ok) },

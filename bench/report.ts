@@ -8,6 +8,7 @@ export const TARGETS = {
   batchPerSec: 10_000,
   latencyP50Ms: 50,
   allInOneRssMb: 250,
+  bigBatchRssMb: 400,
 } as const;
 
 export interface Summary {
@@ -28,6 +29,11 @@ export interface Summary {
     readonly rssWorkerMb: number;
     readonly rssAllInOneMb: number;
     readonly allInOneRps: number;
+    readonly rssApiBigBatchesMb: number;
+    /** The large-batch load, for the table's label: batches at once and the size of each. */
+    readonly bigBatches: { readonly concurrent: number; readonly bodyMb: number };
+    /** 503 answers (body budget full) the large batches were retried after, worst run. */
+    readonly bigBatchRetries: number;
   };
   readonly baseline: {
     readonly acceptRps: number;
@@ -89,6 +95,9 @@ export function summarize(runs: readonly RunResult[]): Summary {
     rssWorkerMb: m((r) => r.herald.peakRssMb.worker),
     rssAllInOneMb: m((r) => r.herald.peakRssMb.allInOne),
     allInOneRps: m((r) => r.herald.allInOneAccept.requestsPerSec, 0),
+    rssApiBigBatchesMb: m((r) => r.herald.peakRssMb.apiBigBatches),
+    bigBatches: { concurrent: runs[0]?.herald.bigBatches.batches ?? 0, bodyMb: runs[0]?.herald.bigBatches.bodyMb ?? 0 },
+    bigBatchRetries: worst((r) => r.herald.bigBatches.retried503),
   };
   const baseline = {
     acceptRps: m((r) => r.baseline.accept.requestsPerSec, 0),
@@ -133,6 +142,7 @@ export function summarize(runs: readonly RunResult[]): Summary {
     { name: 'batch notifications/s', target: `≥ ${TARGETS.batchPerSec}`, value: String(herald.batchPerSec), met: herald.batchPerSec >= TARGETS.batchPerSec },
     { name: 'accept-to-sent p50', target: `≤ ${TARGETS.latencyP50Ms} ms`, value: `${herald.latencyP50Ms} ms`, met: herald.latencyP50Ms <= TARGETS.latencyP50Ms },
     { name: 'all-in-one peak RSS', target: `≤ ${TARGETS.allInOneRssMb} MB`, value: `${herald.rssAllInOneMb} MB`, met: herald.rssAllInOneMb <= TARGETS.allInOneRssMb },
+    { name: 'api peak RSS under large batches', target: `≤ ${TARGETS.bigBatchRssMb} MB`, value: `${herald.rssApiBigBatchesMb} MB`, met: herald.rssApiBigBatchesMb <= TARGETS.bigBatchRssMb },
   ];
   return { runs: runs.length, herald, baseline, cpu, ratios, runRatios, targets };
 }
@@ -160,6 +170,14 @@ export function markdownTable(summary: Summary): string {
     ['peak RSS: worker process, MB', n(h.rssWorkerMb), '–', '', '', ''],
     ['peak RSS: all-in-one under the accept load, MB', n(h.rssAllInOneMb), '–', '', `≤ ${TARGETS.allInOneRssMb}`, met('all-in-one peak RSS')],
     ['all-in-one under the accept load, requests/s', n(h.allInOneRps), '–', '', '', ''],
+    [
+      `peak RSS: api under ${h.bigBatches.concurrent} concurrent ${n(h.bigBatches.bodyMb)} MB batches (${n(h.bigBatchRetries)} 503s retried), MB`,
+      n(h.rssApiBigBatchesMb),
+      '–',
+      '',
+      `≤ ${TARGETS.bigBatchRssMb}`,
+      met('api peak RSS under large batches'),
+    ],
   ];
   const header = ['measurement', 'Herald', 'baseline', 'Herald / baseline', 'target', 'met'];
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;

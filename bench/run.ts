@@ -98,6 +98,8 @@ async function main(): Promise<void> {
     latencyRatePerSec: latencyRate,
     latencyMessages: Math.round(latencySeconds * latencyRate),
     allInOne: { seconds: positive(values['all-in-one-seconds'], acceptSeconds, 'all-in-one-seconds') },
+    // Issue 19's memory case: 20 batches of 1000 items of 10 KB, 10 MB each, at once.
+    bigBatches: { concurrent: 20, items: 1000, itemBytes: 10_000 },
     workerConcurrency: Math.floor(positive(values.concurrency, loadConfig({}).workerConcurrency, 'concurrency')),
     log: (line) => console.error(`bench: ${line}`),
   };

@@ -62,4 +62,4 @@ cat <<INFO
 INFO
 
 # V8 options: services/platform/node-flags.ts.
-exec node --max-semi-space-size=8 dist/services/main.js serve
+exec node --max-semi-space-size=8 --max-old-space-size=256 dist/services/main.js serve

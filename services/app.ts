@@ -20,6 +20,7 @@ import { messageActionRoutes } from './messages/routes';
 import { toContactView, toNotificationView } from './messages/views';
 import { notificationRoutes } from './notifications/routes';
 import { NotificationService } from './notifications/service';
+import { BodyBudget, useBodyBudget } from './platform/body-budget';
 import type { Config } from './platform/config';
 import { createDb } from './platform/db';
 import { accessLog, errorHandler, notFoundHandler, requestId } from './platform/http';
@@ -115,6 +116,9 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(requestId());
   app.use(accessLog(infra.logger));
   app.use(securityHeaders());
+  const bodyBudget = new BodyBudget(infra.config.maxBodyBytesInFlight);
+  infra.metrics.watchBodyBudget(bodyBudget);
+  app.use(useBodyBudget(bodyBudget));
   const limits = createRateLimits(infra.redis, infra.logger, infra.config);
   app.use(healthRoutes(services.health));
   app.use(docsRoutes());

@@ -1,5 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
-import { createServer, type Server } from 'node:http';
+#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=256
+import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ApiKeyRepository } from './auth/api-key-repository';
 import { ApiKeyService } from './auth/api-keys';
@@ -8,6 +8,7 @@ import { createApiApp, createServices, openInfrastructure } from './app';
 import { type Config, ConfigError, configFromProcessEnv } from './platform/config';
 import type { Database } from './database';
 import { createDb } from './platform/db';
+import { GracefulHttp } from './platform/graceful-http';
 import { createLogger, type Logger } from './platform/logger';
 import { migrateToLatest } from '../migrations/migrate';
 import { parseTailArgs, runTail, TAIL_USAGE } from './tail/tail-command';
@@ -29,35 +30,33 @@ async function serve(config: Config, role: Role): Promise<void> {
   const logger = createLogger({ level: config.logLevel, role });
   const infra = openInfrastructure(config, logger);
   await migrateToLatest(infra.db);
+  // Each closer finishes within SHUTDOWN_TIMEOUT_MS; they run side by side, so the process does too.
   const closers: (() => Promise<void>)[] = [];
-  let server: Server | undefined;
   if (role !== 'worker') {
-    const app = createApiApp(infra, createServices(infra));
-    server = createServer(app);
-    await new Promise<void>((resolve) => server?.listen(config.port, resolve));
+    const services = createServices(infra);
+    const server = createServer(createApiApp(infra, services));
+    const http = new GracefulHttp(server);
+    await new Promise<void>((resolve) => server.listen(config.port, resolve));
     logger.info({ port: config.port }, `api listening on http://localhost:${config.port}`);
-    const httpServer = server;
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeIdleConnections();
-        }),
-    );
+    closers.push(async () => {
+      services.health.startDraining();
+      const { forcedConnections } = await http.close(config.shutdownTimeoutMs);
+      if (forcedConnections > 0) logger.warn({ forcedConnections, timeoutMs: config.shutdownTimeoutMs }, 'connections still open at SHUTDOWN_TIMEOUT_MS were closed');
+    });
   }
   if (role !== 'api') {
     // Loaded lazily so an api-only process never loads provider SDKs.
     const { startWorkerRuntime } = await import('../workers/worker-runtime');
     const { startWorkerHttp } = await import('../workers/worker-http');
     const runtime = await startWorkerRuntime(infra);
-    closers.unshift(() => runtime.stop());
+    closers.push(() => runtime.stop());
     if (role === 'worker') {
       const http = await startWorkerHttp(config.workerHttpPort, infra);
       closers.push(() => http.close());
     }
   }
   installShutdown(logger, async () => {
-    for (const close of closers) await close();
+    await Promise.all(closers.map((close) => close()));
     await infra.close();
   });
 }

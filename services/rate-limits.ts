@@ -3,7 +3,7 @@ import { principalOf } from './auth/middleware';
 import { MAX_BATCH_ITEMS } from './notifications/schema';
 import type { Config } from './platform/config';
 import type { Logger } from './platform/logger';
-import { clientIpKey, RedisRateLimiter } from './platform/rate-limit';
+import { clientIpKey, RedisRateLimiter, type TwoStepRateLimit } from './platform/rate-limit';
 import type { Redis } from './platform/redis';
 
 const MINUTE_MS = 60_000;
@@ -14,8 +14,8 @@ export interface RateLimits {
   readonly contact: RequestHandler;
   /** POST /api/notify, per API key or JWT subject; after authentication. */
   readonly notify: RequestHandler;
-  /** POST /api/notify/batch: the same budget as notify, one hit per item; after the body is parsed. */
-  readonly notifyBatch: RequestHandler;
+  /** POST /api/notify/batch: the same budget as notify, one hit per item: one before the body is read, the rest once it is parsed. */
+  readonly notifyBatch: TwoStepRateLimit;
 }
 
 function batchSize(req: Request): number {
@@ -39,5 +39,5 @@ export function createRateLimits(redis: Redis, logger: Logger, config: Pick<Conf
     prefix: config.queuePrefix,
     key: (req) => principalOf(req).clientId,
   });
-  return { contact: contact.middleware(), notify: notify.middleware(), notifyBatch: notify.middleware(batchSize) };
+  return { contact: contact.middleware(), notify: notify.middleware(), notifyBatch: notify.twoStep(batchSize) };
 }

@@ -52,7 +52,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     '400': problem('Malformed JSON'),
     '413': problem('Body too large'),
     '422': problem('Invalid fields, or an Idempotency-Key reused with another body'),
-    '503': problem('The database is unavailable'),
+    '503': problem('The database is unavailable, or the api is reading as many request bodies as MAX_BODY_BYTES_IN_FLIGHT allows; see Retry-After'),
   };
   const authErrors = { '401': problem('Missing or invalid credential'), '403': problem('Missing scope') };
   const rateLimited = { '429': problem('Rate limit used up; see the RateLimit, RateLimit-Policy and Retry-After headers') };
@@ -202,7 +202,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     registry.registerPath({
       method: 'get',
       path,
-      summary: { '/livez': 'The process is alive', '/readyz': 'Database and Redis reachable', '/healthz': 'Database, Redis and workers' }[path],
+      summary: { '/livez': 'The process is alive', '/readyz': 'Database and Redis reachable, and the process not shutting down', '/healthz': 'Database, Redis and workers' }[path],
       responses: { '200': json(z.object({ status: z.string() }).passthrough(), 'OK'), '503': json(z.object({ status: z.string() }).passthrough(), 'Not OK') },
     });
   }

@@ -2,13 +2,17 @@ import { Router } from 'express';
 import { route } from '../platform/http';
 import type { HealthService } from './service';
 
-/** Public probes: /livez (process), /readyz (database and Redis), /healthz (those and the workers). */
+/** Public probes: /livez (process), /readyz (database and Redis, and not shutting down), /healthz (those and the workers). */
 export function healthRoutes(health: HealthService): Router {
   const router = Router();
   route(router, '/livez', { get: [(_req, res) => void res.json({ status: 'alive' })] });
   route(router, '/readyz', {
     get: [
       async (_req, res) => {
+        if (health.draining) {
+          res.status(503).json({ status: 'draining' });
+          return;
+        }
         const ready = await health.ready();
         const ok = ready.database && ready.redis;
         res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks: ready });

@@ -16,11 +16,23 @@ export interface HealthReport {
 
 /** Probes the dependencies Herald cannot work without. */
 export class HealthService {
+  #draining = false;
+
   constructor(
     private readonly db: Db,
     private readonly redis: Redis,
     private readonly queuePrefix: string,
   ) {}
+
+  /** True once the process has begun shutting down (startDraining): no longer ready, whatever the dependencies say. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Marks the process as shutting down, so load balancers stop sending it requests. */
+  startDraining(): void {
+    this.#draining = true;
+  }
 
   async ready(): Promise<{ database: boolean; redis: boolean }> {
     const [database, redis] = await Promise.all([pingDb(this.db), pingRedis(this.redis)]);

@@ -2,6 +2,7 @@ import { type RequestHandler, Router } from 'express';
 import type { Authenticator } from '../auth/authenticator';
 import { principalOf, requireScope } from '../auth/middleware';
 import { jsonBody, requireContentType, route } from '../platform/http';
+import type { TwoStepRateLimit } from '../platform/rate-limit';
 import { parseOrThrow, toFieldErrors } from '../platform/schema-helpers';
 import { idempotencyKeyOf } from '../messages/idempotency';
 import { detailRoutes, listHandlers } from '../messages/routes';
@@ -11,8 +12,8 @@ import type { NotificationService } from './service';
 export interface NotificationRouteOptions {
   /** Per-client limit on POST /api/notify, after authentication. */
   readonly rateLimit: RequestHandler;
-  /** The same budget for the batch, one hit per item, after the body is parsed. */
-  readonly batchRateLimit: RequestHandler;
+  /** The same budget for the batch, one hit per item: one before the body is read, the rest once it is parsed. */
+  readonly batchRateLimit: TwoStepRateLimit;
 }
 
 /** Internal services send with `notify:send` and read with `messages:read`. */
@@ -37,9 +38,11 @@ export function notificationRoutes(service: NotificationService, authenticator: 
   route(router, '/api/notify/batch', {
     post: [
       requireScope(authenticator, 'notify:send'),
+      // A client out of budget is refused before it uploads up to 10 MB.
+      options.batchRateLimit.beforeBody,
       requireContentType(),
       jsonBody('10mb'),
-      options.batchRateLimit,
+      options.batchRateLimit.afterBody,
       async (req, res) => {
         const envelope = parseOrThrow(batchRequestSchema, req.body);
         const items = envelope.items.map((item, index) => {

@@ -54,6 +54,7 @@ export const configSchema = z
     SWEEPER_GRACE_MS: int(30000, 0),
     LEASE_MS: int(120000, 100),
     SHUTDOWN_TIMEOUT_MS: int(10000, 0),
+    MAX_BODY_BYTES_IN_FLIGHT: int(64 * 1024 * 1024, 1),
     METRICS_TOKEN: optionalText,
     WORKER_HTTP_PORT: int(9102, 0, 65535),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,6 +112,8 @@ export interface Config {
   readonly contactRedirectAllowlist: readonly string[];
   readonly sweeper: { readonly intervalMs: number; readonly graceMs: number; readonly leaseMs: number };
   readonly shutdownTimeoutMs: number;
+  /** Request-body bytes the API reads and handles at once; beyond them it answers 503. */
+  readonly maxBodyBytesInFlight: number;
   readonly metricsToken?: string;
   readonly workerHttpPort: number;
   readonly logLevel: Env['LOG_LEVEL'];
@@ -165,6 +168,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     contactRedirectAllowlist: env.CONTACT_REDIRECT_ALLOWLIST,
     sweeper: { intervalMs: env.SWEEPER_INTERVAL_MS, graceMs: env.SWEEPER_GRACE_MS, leaseMs: env.LEASE_MS },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    maxBodyBytesInFlight: env.MAX_BODY_BYTES_IN_FLIGHT,
     metricsToken: env.METRICS_TOKEN,
     workerHttpPort: env.WORKER_HTTP_PORT,
     logLevel: env.LOG_LEVEL,

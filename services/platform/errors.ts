@@ -37,5 +37,6 @@ export const forbidden = (scope: string) =>
   new Problem(403, 'Forbidden', `This credential lacks the "${scope}" scope.`, { required_scope: scope });
 export const notFound = (detail = 'No such resource.') => new Problem(404, 'Not Found', detail);
 export const conflict = (detail: string) => new Problem(409, 'Conflict', detail);
+export const serviceUnavailable = (detail: string) => new Problem(503, 'Service Unavailable', detail);
 export const validationFailed = (errors: readonly FieldError[]) =>
   new Problem(422, 'Unprocessable Content', 'The request has invalid fields.', { errors });

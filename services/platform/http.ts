@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { takeBodyBytes } from './body-budget';
 import { Problem, badRequest, notFound } from './errors';
 import { withLogContext } from './log-context';
 import type { Logger } from './logger';
@@ -28,14 +29,32 @@ export function route(router: Router, path: string, handlers: Partial<Record<Met
   });
 }
 
-/** JSON body parser with a route-specific size limit. */
-export function jsonBody(limit: string): RequestHandler {
-  const parse = express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
+const BYTE_UNITS = { kb: 1024, mb: 1024 * 1024 } as const;
+type ByteSize = `${number}${keyof typeof BYTE_UNITS}`;
+
+function bytesOf(size: ByteSize): number {
+  const [, count, unit] = /^(\d+)(kb|mb)$/.exec(size) ?? [];
+  if (count === undefined || (unit !== 'kb' && unit !== 'mb')) throw new TypeError(`not a byte size: ${size}`);
+  return Number(count) * BYTE_UNITS[unit];
+}
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** JSON body parser with a route-specific size limit, drawing on the app's body budget (body-budget.ts). */
+export function jsonBody(limit: ByteSize): RequestHandler {
+  const parse = express.json({ limit, strict: true, type: JSON_TYPES });
+  const limitBytes = bytesOf(limit);
   return (req, res, next) => {
+    const isJson = req.is(JSON_TYPES);
     // JSON is UTF-8 (RFC 8259). Other charsets only open doors: UTF-7 turns `+ADw-` into `<`.
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.header('content-type') ?? '')?.[1]?.toLowerCase();
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && req.is(['application/json', 'application/*+json'])) {
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && isJson) {
       next(new Problem(415, 'Unsupported Media Type', `Send JSON as UTF-8, not ${charset}.`));
+      return;
+    }
+    const refused = isJson ? takeBodyBytes(req, res, limitBytes) : undefined;
+    if (refused !== undefined) {
+      next(refused);
       return;
     }
     parse(req, res, next);

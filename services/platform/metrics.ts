@@ -16,6 +16,10 @@ export interface CircuitSource {
   openProviders(): readonly string[];
 }
 
+/** A body budget as the metrics see it: the bytes it has handed out. */
+export interface BodyBudgetSource {
+  readonly inFlightBytes: number;
+}
 export type SweepReason = 'missing_job' | 'expired_lease';
 
 /** The label values every series starts at zero with, so dashboards see them before the first event. */
@@ -44,6 +48,7 @@ export class HeraldMetrics {
   readonly sweeperRequeued: Counter<'reason'>;
   readonly staleClaimWrites: Counter<'transition'>;
   readonly #circuits = new Set<CircuitSource>();
+  readonly #bodyBudgets = new Set<BodyBudgetSource>();
 
   constructor(
     sources: ScrapeSources,
@@ -135,6 +140,15 @@ export class HeraldMetrics {
         }
       },
     });
+    const bodyBudgets = this.#bodyBudgets;
+    new Gauge({
+      name: 'herald_http_body_bytes_in_flight',
+      help: 'Request-body bytes the api is reading and handling now; beyond MAX_BODY_BYTES_IN_FLIGHT it answers 503.',
+      registers,
+      collect() {
+        this.set([...bodyBudgets].reduce((sum, budget) => sum + budget.inFlightBytes, 0));
+      },
+    });
     const circuits = this.#circuits;
     new Gauge({
       name: 'herald_provider_circuit_open',
@@ -161,6 +175,12 @@ export class HeraldMetrics {
       this.deliveryDuration.zero({ provider });
     }
     return () => void this.#circuits.delete(source);
+  }
+
+  /** Adds a body budget's bytes in flight (body-budget.ts) to herald_http_body_bytes_in_flight from now on; returns the undo. */
+  watchBodyBudget(source: BodyBudgetSource): () => void {
+    this.#bodyBudgets.add(source);
+    return () => void this.#bodyBudgets.delete(source);
   }
 
   /** Counts one sweep's work: rows whose job was missing, and rows whose worker's lease expired. */

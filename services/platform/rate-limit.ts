@@ -28,6 +28,15 @@ const REFUND = `
 if redis.call("PTTL", KEYS[1]) > 0 then redis.call("DECRBY", KEYS[1], ARGV[1]) end
 return 0`;
 
+/** The two halves of a request's charge: before its body is read, and once it is parsed (RedisRateLimiter.twoStep). */
+export interface TwoStepRateLimit {
+  readonly beforeBody: RequestHandler;
+  readonly afterBody: RequestHandler;
+}
+
+/** Where the before-body step leaves its result on the request, beside express-rate-limit's own `rateLimit`. */
+const BEFORE_BODY = 'rateLimitBeforeBody';
+
 export interface RateLimitPolicy {
   /** Names the policy in the RateLimit headers and the Redis keys (`contact`, `notify`). */
   readonly name: string;
@@ -64,7 +73,38 @@ export class RedisRateLimiter {
 
   /** The middleware; `cost` says how many hits a request takes (default one). */
   middleware(cost: (req: Request) => number = () => 1): RequestHandler {
+    return this.#limiter({ cost });
+  }
+
+  /**
+   * One budget taken in two steps, for a request whose cost is known only once its body is
+   * parsed (a batch counts its items). `beforeBody` takes one hit, the least any such request
+   * costs, so a client with nothing left is refused before it uploads a byte; `afterBody`
+   * takes the rest, `cost(req) - 1`. A refusal by `afterBody` gives back both steps, so a
+   * batch that does not fit takes nothing, as before the split.
+   *
+   * Why not charge an estimate from Content-Length up front: bytes say little about items
+   * (an item is 60 bytes or 1 MB), and any estimate above the real count would refuse a
+   * client that can afford its batch. Memory is bounded separately, by the body budget.
+   */
+  twoStep(cost: (req: Request) => number): TwoStepRateLimit {
+    const beforeBody = this.#limiter({ cost: () => 1, requestPropertyName: BEFORE_BODY });
+    const rest = (req: Request) => cost(req) - 1;
+    const afterLimiter = this.#limiter({ cost: rest, alsoRefund: (req) => entryOf(req, BEFORE_BODY) });
+    const afterBody: RequestHandler = (req, res, next) => {
+      // The second step reports the whole charge; the first step's lines would read as a second policy.
+      if (rest(req) >= 1) {
+        res.removeHeader('RateLimit');
+        res.removeHeader('RateLimit-Policy');
+      }
+      return afterLimiter(req, res, next);
+    };
+    return { beforeBody, afterBody };
+  }
+
+  #limiter(step: { cost: (req: Request) => number; requestPropertyName?: string; alsoRefund?: (req: Request) => string | undefined }): RequestHandler {
     const { name, limit, windowMs } = this.policy;
+    const requestPropertyName = step.requestPropertyName ?? 'rateLimit';
     // Each express-rate-limit instance needs a store of its own; the counters are in Redis.
     const store = new CostedRedisStore({ sendCommand: this.sendCommand, prefix: rateLimitKeyPrefix(this.policy.prefix, name) });
     return rateLimit({
@@ -76,11 +116,16 @@ export class RedisRateLimiter {
       store,
       passOnStoreError: true,
       logger: this.limiterLogger,
-      keyGenerator: (req) => encodeEntry(this.policy.key(req), cost(req)),
+      requestPropertyName,
+      // A step that costs nothing (the rest of a one-item batch) neither counts nor refuses.
+      skip: (req) => step.cost(req) < 1,
+      // The steps of twoStep count one request twice on purpose: the same key, in two parts.
+      validate: step.alsoRefund === undefined ? true : { singleCount: false },
+      keyGenerator: (req) => encodeEntry(this.policy.key(req), step.cost(req)),
       handler: (req, res) => {
-        const entry = (req as AugmentedRequest).rateLimit?.key;
+        const entries = [entryOf(req, requestPropertyName), step.alsoRefund?.(req)];
         // The refund is best effort and need not hold up the answer.
-        if (entry !== undefined) void store.decrement(entry).catch(() => undefined);
+        for (const entry of entries) if (entry !== undefined) void store.decrement(entry).catch(() => undefined);
         const retryAfter = res.getHeader('Retry-After');
         sendProblem(
           res,
@@ -97,6 +142,11 @@ export class RedisRateLimiter {
 
 /** The limiter key for a client IP: IPv6 clients are grouped by /56, as one subscriber usually holds one. */
 export { ipKeyGenerator as clientIpKey } from 'express-rate-limit';
+
+/** The store entry a limiter counted this request under, from the property it left on the request. */
+function entryOf(req: Request, requestPropertyName: string): string | undefined {
+  return (req as AugmentedRequest)[requestPropertyName]?.key;
+}
 
 // express-rate-limit hands the store only a key, so the cost rides along in it.
 function encodeEntry(key: string, cost: number): string {

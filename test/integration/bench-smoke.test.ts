@@ -31,6 +31,7 @@ describe('benchmark harness (smoke)', () => {
       latencyRatePerSec: 50,
       latencyMessages: 20,
       allInOne: { requests: 200 },
+      bigBatches: { concurrent: 3, items: 20, itemBytes: 1000 },
       workerConcurrency: 10,
     });
   }, 120_000);
@@ -42,6 +43,7 @@ describe('benchmark harness (smoke)', () => {
       expect(accept.rows).toBe(200);
     }
     expect(result.herald.allInOneAccept.ok).toBe(200);
+    expect(result.herald.bigBatches.accepted).toBe(3);
   });
 
   it('stores every notification of the batches', () => {
@@ -68,6 +70,7 @@ describe('benchmark harness (smoke)', () => {
   it('summarises the run as a table', () => {
     const table = markdownTable(summarize([result]));
     expect(table).toContain('| accept: POST /api/notify, requests/s |');
-    expect(table.split('\n')).toHaveLength(15);
+    expect(table).toContain('| peak RSS: api under 3 concurrent ');
+    expect(table.split('\n')).toHaveLength(16);
   });
 });

@@ -26,6 +26,7 @@ const serviceSchema = z.object({
   environment: environmentSchema.optional(),
   depends_on: dependsOnSchema.optional(),
   healthcheck: healthcheckSchema.optional(),
+  stop_grace_period: z.string().optional(),
 });
 const composeSchema = z.object({ services: z.record(z.string(), serviceSchema) });
 type Service = z.infer<typeof serviceSchema>;
@@ -104,6 +105,12 @@ describe('docker-compose.yml', () => {
   it('checks readiness of the api and liveness of the worker over HTTP', () => {
     expect(JSON.stringify(service('api').healthcheck?.test)).toContain('/readyz');
     expect(JSON.stringify(service('worker').healthcheck?.test)).toMatch(/:9102\/livez/);
+  });
+
+  it.each(['api', 'worker'])('%s gives SIGTERM more time than SHUTDOWN_TIMEOUT_MS', (name) => {
+    const env = Object.fromEntries(Object.entries(environmentOf(service(name))).map(([key, value]) => [key, interpolateDefaults(value)]));
+    const grace = /^(\d+)s$/.exec(service(name).stop_grace_period ?? '10s')?.[1];
+    expect(Number(grace) * 1000).toBeGreaterThan(loadConfig(env).shutdownTimeoutMs);
   });
 
   it.each(['api', 'worker'])('%s waits for healthy postgres and redis', (name) => {

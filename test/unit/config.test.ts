@@ -64,6 +64,7 @@ describe('loadConfig', () => {
     ['a short JWT_SECRET', { JWT_SECRET: 'short' }, 'JWT_SECRET'],
     ['a short HERALD_ADMIN_KEY', { HERALD_ADMIN_KEY: 'short' }, 'HERALD_ADMIN_KEY'],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ['no body bytes in flight', { MAX_BODY_BYTES_IN_FLIGHT: '0' }, 'MAX_BODY_BYTES_IN_FLIGHT'],
   ])('rejects %s with one line naming the variable', (_name, env, variable) => {
     const error = configError(env);
     expect(error.message).toMatch(new RegExp(`\\b${variable}\\b`));
@@ -87,6 +88,8 @@ describe('loadConfig', () => {
     const config = loadConfig({ PORT: '9000', RETRY_BASE_DELAY_MS: '5', RETRY_FACTOR: '1.5', CONTACT_ALLOWED_ORIGINS: 'https://a.example, https://b.example' });
     expect(config.port).toBe(9000);
     expect(config.retry).toEqual({ baseDelayMs: 5, factor: 1.5, attempts: 4 });
+    expect(loadConfig({}).maxBodyBytesInFlight).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ MAX_BODY_BYTES_IN_FLIGHT: '1048576' }).maxBodyBytesInFlight).toBe(1048576);
     expect(config.contactAllowedOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
