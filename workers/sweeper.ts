@@ -5,9 +5,8 @@ import type { MessageEnqueuer } from '../services/messages/enqueuer';
 import type { Config } from '../services/platform/config';
 import type { DeliveryQueue } from '../services/platform/queue';
 
+/** Rows looked at per pass and per query: each costs a Redis lookup of its job. */
 const PAGE = 500;
-/** Pages of waiting rows looked at per pass at most; the cursor carries on from there next pass. */
-const MAX_WAITING_PAGES = 20;
 
 export interface SweepReport {
   /** False when another replica held the lock. */
@@ -78,19 +77,15 @@ export class Sweeper extends EventEmitter {
   }
 
   /**
-   * Walks the waiting rows page by page from where the last pass stopped, re-adding the jobs
+   * Looks at the next page of waiting rows after where the last pass stopped, re-adding the jobs
    * that are missing; most rows have a live job, so the walk must move on rather than look at
-   * the same oldest rows every pass. Returns how many jobs it added.
+   * the same oldest rows every pass (it starts over once it reaches the end). One page per pass
+   * bounds the Redis lookups a pass makes. Returns how many jobs it added.
    */
   private async requeueWaiting(trx: Db, graceCutoff: Date): Promise<number> {
-    let added = 0;
-    for (let page = 0; page < MAX_WAITING_PAGES; page += 1) {
-      const rows = await findWaiting(trx, graceCutoff, this.cursor, PAGE);
-      const last = rows[rows.length - 1];
-      this.cursor = last === undefined || rows.length < PAGE ? undefined : { updatedAt: last.updated_at, id: last.id };
-      added += (await this.enqueuer.replaceJobs(rows, { waitForActive: false })).added.length;
-      if (this.cursor === undefined) break;
-    }
-    return added;
+    const rows = await findWaiting(trx, graceCutoff, this.cursor, PAGE);
+    const last = rows[rows.length - 1];
+    this.cursor = last === undefined || rows.length < PAGE ? undefined : { updatedAtUs: last.updated_at_us, id: last.id };
+    return (await this.enqueuer.replaceJobs(rows, { waitForActive: false })).added.length;
   }
 }

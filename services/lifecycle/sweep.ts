@@ -5,14 +5,19 @@ import type { JobSpec } from './send-columns';
 // Any constant shared by all replicas: only the holder sweeps.
 const SWEEPER_LOCK_KEY = 0x48525357; // "HRSW"
 
-/** Where the last page of waiting rows ended; the next page starts after it. */
+/**
+ * Where the last page of waiting rows ended; the next page starts after it. The time is in
+ * microseconds since the epoch, Postgres's own precision: a JS Date keeps milliseconds, and
+ * rows stored by one statement share their microseconds, so a cursor cut to milliseconds
+ * would start the next page over at the same rows.
+ */
 export interface SweepCursor {
-  readonly updatedAt: Date;
+  readonly updatedAtUs: number;
   readonly id: string;
 }
 
 export interface WaitingRow extends JobSpec {
-  readonly updated_at: Date;
+  readonly updated_at_us: number;
 }
 
 /**
@@ -66,9 +71,10 @@ export async function reclaimExpired(db: Db, ids: readonly string[]): Promise<Jo
  * `cursor`, so that the sweep walks through all of them however many have a live job.
  */
 export async function findWaiting(db: Db, olderThan: Date, cursor: SweepCursor | undefined, limit: number): Promise<WaitingRow[]> {
-  const after = cursor === undefined ? sql`true` : sql`(updated_at, id) > (${cursor.updatedAt}, ${cursor.id}::uuid)`;
+  const after =
+    cursor === undefined ? sql`true` : sql`(updated_at, id) > (timestamptz 'epoch' + ${cursor.updatedAtUs}::bigint * interval '1 microsecond', ${cursor.id}::uuid)`;
   const result = await sql<WaitingRow>`
-    select id, kind, send_at, priority, updated_at from messages
+    select id, kind, send_at, priority, (extract(epoch from updated_at) * 1000000)::bigint as updated_at_us from messages
      where status in ('queued', 'scheduled') and (status = 'queued' or send_at <= now())
        and updated_at < ${olderThan} and ${after}
      order by updated_at, id limit ${limit}`.execute(db);
