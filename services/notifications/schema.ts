@@ -46,6 +46,7 @@ const notifyFields = {
     .meta({ description: `When to send: from ${EARLIEST_SEND_AT.toISOString()} to ${MAX_SEND_AHEAD_DAYS} days ahead; a time already past sends at once.` }),
   priority: z.number().int().min(0).max(10).default(0),
   reply_to: emailAddress.optional(),
+  from: emailAddress.optional().meta({ description: "The sender: for a user, its own verified address (the default); for other clients, MAIL_FROM's address." }),
 };
 
 type NotifyShape = { to: string[]; cc: string[]; bcc: string[]; text?: string; html?: string };
