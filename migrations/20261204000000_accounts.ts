@@ -52,6 +52,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await sql`create index messages_user_created on messages (user_id, created_at desc) where user_id is not null`.execute(db);
 
+  // How many files a message carries: the worker reads message_attachments only when it is not 0.
+  await sql`alter table messages add column attachment_count integer not null default 0`.execute(db);
   await sql`
     create table message_attachments (
       message_id uuid not null references messages (id) on delete cascade,
@@ -68,6 +70,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop table if exists message_attachments`.execute(db);
+  await sql`alter table messages drop column if exists attachment_count`.execute(db);
   await sql`drop index if exists messages_user_created`.execute(db);
   await sql`drop table if exists email_verifications`.execute(db);
   await sql`drop table if exists user_sessions`.execute(db);

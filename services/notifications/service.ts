@@ -1,5 +1,7 @@
 import type { Principal } from '../auth/scopes';
-import { IdempotencyKeyReusedError, SenderNotAllowedError, UnstorableValueError } from '../domain/errors';
+import { totalBytes, hashedForm } from '../attachments/schema';
+import { IdempotencyKeyReusedError, InvalidFieldsError, SenderNotAllowedError, UnstorableValueError } from '../domain/errors';
+import type { Config } from '../platform/config';
 import type { MessageDraft } from '../lifecycle/accept';
 import type { Acceptance, AcceptRequest, MessageAcceptance } from '../messages/acceptance';
 import { requestHash } from '../messages/idempotency';
@@ -10,12 +12,20 @@ import type { FieldError } from '../platform/errors';
 import type { BatchItem, BatchResult, NotifyRequest } from './schema';
 import { assertMaySend, type SenderConfig, senderOf } from './sender';
 
-function draftOf(principal: Principal, key: string, input: NotifyRequest, config: SenderConfig): MessageDraft {
+export type NotificationConfig = SenderConfig & Pick<Config, 'attachmentsMaxBytes'>;
+
+function draftOf(principal: Principal, key: string, input: NotifyRequest, config: NotificationConfig): MessageDraft {
+  const { attachments } = input;
+  if (attachments !== undefined && totalBytes(attachments) > config.attachmentsMaxBytes) {
+    throw new InvalidFieldsError([{ field: 'attachments', message: `at most ${config.attachmentsMaxBytes} bytes decoded, all files together (ATTACHMENTS_MAX_BYTES)` }]);
+  }
   return {
     kind: 'notification',
     client_id: principal.clientId,
     idempotency_key: key,
-    request_hash: requestHash(input),
+    // The files count by their digests: a replay with a changed file is a different request.
+    request_hash: requestHash(attachments === undefined ? input : { ...input, attachments: attachments.map(hashedForm) }),
+    ...(attachments === undefined || attachments.length === 0 ? {} : { attachments }),
     to: input.to,
     cc: input.cc,
     bcc: input.bcc,
@@ -37,7 +47,7 @@ export class NotificationService {
   constructor(
     private readonly acceptance: MessageAcceptance,
     private readonly reader: MessageReader<NotificationView>,
-    private readonly config: SenderConfig,
+    private readonly config: NotificationConfig,
   ) {}
 
   async accept(principal: Principal, key: string, input: NotifyRequest): Promise<{ body: AcceptedResponse; replayed: boolean }> {
@@ -68,8 +78,12 @@ export class NotificationService {
       try {
         draft = draftOf(principal, key, input, this.config);
       } catch (error) {
-        if (!(error instanceof SenderNotAllowedError)) throw error;
-        results[index] = { index, idempotency_key: key, status: 403, errors: [{ field: 'from', message: error.message }] };
+        if (error instanceof SenderNotAllowedError) {
+          results[index] = { index, idempotency_key: key, status: 403, errors: [{ field: 'from', message: error.message }] };
+          return;
+        }
+        if (!(error instanceof InvalidFieldsError)) throw error;
+        results[index] = { index, idempotency_key: key, status: 422, errors: error.errors.map((e) => ({ field: `items.${index}.${e.field}`, message: e.message })) };
         return;
       }
       requests.push({ draft, now });
@@ -85,6 +99,10 @@ export class NotificationService {
 
   get(principal: Principal, id: string): Promise<MessageDetail<NotificationView>> {
     return this.reader.get(principal, id);
+  }
+
+  attachment(principal: Principal, id: string, position: number) {
+    return this.reader.attachment(principal, id, position);
   }
 
   events(principal: Principal, id: string): Promise<{ results: EventView[] }> {
