@@ -151,7 +151,7 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   );
   app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
   app.use(messageActionRoutes(services.actions, services.authenticator));
-  app.use(accountRoutes(services.accounts, services.authenticator));
+  app.use(accountRoutes(services.accounts, services.authenticator, { publicRateLimit: limits.accountsPublic }));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

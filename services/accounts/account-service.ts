@@ -54,7 +54,10 @@ export class AccountService {
     private readonly redis: Redis,
     private readonly config: AccountsConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // Made now, so the first unknown login takes no longer than a wrong password.
+    decoyHash().catch((error: unknown) => logger.warn({ err: error }, 'decoy password hash not made'));
+  }
 
   private secret(): string {
     if (this.config.jwtSecret === undefined) throw new NotConfiguredError('JWT_SECRET');

@@ -63,12 +63,15 @@ function page(title: string, body: string): string {
 }
 
 /** /api/auth/*, /api/me, /api/admin/users and the /verify page (accounts.md). */
-export function accountRoutes(service: AccountService, authenticator: Authenticator): Router {
+export function accountRoutes(service: AccountService, authenticator: Authenticator, options: { readonly publicRateLimit: RequestHandler }): Router {
   const router = Router();
+  const limited = options.publicRateLimit;
   const json = [requireContentType(), jsonBody('16kb')];
 
   route(router, '/api/auth/register', {
     post: [
+      // Registering mails an address of the caller's choosing: limited per IP like the contact form.
+      limited,
       ...json,
       async (req, res) => {
         const principal = await optionalPrincipal(authenticator, req);
@@ -78,7 +81,7 @@ export function accountRoutes(service: AccountService, authenticator: Authentica
     ],
   });
   route(router, '/api/auth/verify', {
-    post: [...json, async (req, res) => void res.json(await service.verify(parseOrThrow(verifyRequestSchema, req.body).token))],
+    post: [limited, ...json, async (req, res) => void res.json(await service.verify(parseOrThrow(verifyRequestSchema, req.body).token))],
   });
   route(router, '/api/auth/verify/resend', {
     post: [...requireUser(authenticator), async (req, res) => void res.status(202).json(await service.resendVerification(userIdOf(req)))],
@@ -115,6 +118,7 @@ export function accountRoutes(service: AccountService, authenticator: Authentica
       },
     ],
     post: [
+      limited,
       requireContentType(FORM_CONTENT_TYPE),
       express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5, type: FORM_CONTENT_TYPE }),
       async (req, res) => {

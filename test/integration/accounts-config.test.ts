@@ -43,3 +43,20 @@ describe('without JWT_SECRET', () => {
     expect(res.body.variable).toBe('JWT_SECRET');
   });
 });
+
+describe('the public account routes are limited per IP (CONTACT_RATE_LIMIT)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ REGISTRATION: 'open', CONTACT_RATE_LIMIT: '2' });
+  });
+  afterAll(() => t.close());
+
+  it('register: the third in a minute from one IP is 429 and mails nothing', async () => {
+    await request(t.app).post('/api/auth/register').send(person('limited1')).expect(201);
+    await request(t.app).post('/api/auth/register').send(person('limited2')).expect(201);
+    const res = await request(t.app).post('/api/auth/register').send(person('limited3')).expect(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    const users = await t.database.db.selectFrom('users').select('username').execute();
+    expect(users.map((u) => u.username).sort()).toEqual(['limited1', 'limited2']);
+  });
+});
