@@ -162,7 +162,7 @@ export class AccountService {
     if (redemption.outcome === 'invalid') throw new InvalidCredentialsError('The refresh token is unknown, expired or revoked.');
     const { session } = redemption;
     const user = await this.users.findById(session.user_id);
-    const stale = user === undefined || user.disabled_at !== null || session.created_at.getTime() < Math.floor(user.password_changed_at.getTime() / 1000) * 1000;
+    const stale = user === undefined || user.disabled_at !== null || session.created_at.getTime() < user.password_changed_at.getTime();
     if (stale) {
       await this.sessions.revokeFamily(session.family_id, now);
       throw new InvalidCredentialsError('The refresh token is unknown, expired or revoked.');
@@ -177,7 +177,7 @@ export class AccountService {
     if (session !== undefined && session.user_id === userId) await this.sessions.revokeFamily(session.family_id, now);
   }
 
-  private async openSession(user: Pick<UserRow, 'id' | 'role'>, secret: string, familyId: string, client: ClientContext): Promise<TokenPair> {
+  private async openSession(user: Pick<UserRow, 'id' | 'role' | 'password_changed_at'>, secret: string, familyId: string, client: ClientContext): Promise<TokenPair> {
     const now = new Date();
     const refreshToken = opaqueToken();
     await this.sessions.create(

@@ -11,9 +11,10 @@ export function userClientId(userId: string): string {
 }
 
 /** An access token (HS256 JWT, audience and issuer `herald`) for a user, `ttlS` seconds long. */
-export function signAccessToken(user: { readonly id: string; readonly role: UserRole }, secret: string, ttlS: number): string {
+export function signAccessToken(user: { readonly id: string; readonly role: UserRole; readonly password_changed_at: Date }, secret: string, ttlS: number): string {
   const scope = user.role === 'admin' ? 'notify:send messages:read admin' : 'notify:send messages:read';
-  return jwt.sign({ scope }, secret, {
+  // Which password the token was issued under: after a change it no longer matches, whatever the clocks say.
+  return jwt.sign({ scope, pwd_at: user.password_changed_at.getTime() }, secret, {
     algorithm: 'HS256',
     audience: 'herald',
     issuer: ACCESS_TOKEN_ISSUER,

@@ -124,20 +124,25 @@ export class Authenticator {
     const claim: unknown = (payload as Record<string, unknown>).scope;
     const scopes: string[] = typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim.filter((s): s is string => typeof s === 'string') : [];
     const userId = payload.iss === 'herald' ? USER_SUBJECT.exec(payload.sub)?.[1] : undefined;
-    if (userId !== undefined) return this.fromUserToken(userId, payload.iat ?? 0);
+    const passwordAt: unknown = (payload as Record<string, unknown>).pwd_at;
+    if (userId !== undefined) return this.fromUserToken(userId, typeof passwordAt === 'number' ? passwordAt : undefined);
     return { clientId: `jwt:${payload.sub}`, scopes: scopes.filter(isScope), via: 'jwt' };
   }
 
   /**
    * A Herald user's access token. Its scopes come from the user's current role, not the token,
-   * so a demotion counts at once; a disabled user's token, or one issued before the password
-   * last changed, is refused once the cached standing expires (API_KEY_CACHE_MS).
+   * so a demotion counts at once; a disabled user's token, or one issued under an earlier
+   * password, is refused once the cached standing expires (API_KEY_CACHE_MS).
    */
-  private async fromUserToken(userId: string, issuedAtS: number): Promise<Principal> {
-    const standing = await this.userStanding(userId);
+  private async fromUserToken(userId: string, passwordAt: number | undefined): Promise<Principal> {
+    let standing = await this.userStanding(userId);
+    // A token newer than the cached password (a login right after a change) reads the user again.
+    if (standing !== undefined && passwordAt !== undefined && passwordAt > standing.password_changed_at.getTime()) {
+      standing = await this.userStanding(userId, { fresh: true });
+    }
     if (standing === undefined || standing.disabled_at !== null) throw unauthorized('This account is disabled or no longer exists.');
-    // iat has whole seconds: a token from the second of the change is still good, one from before it is not.
-    if (issuedAtS < Math.floor(standing.password_changed_at.getTime() / 1000)) {
+    // The token names the password it was issued under (pwd_at, ms): a change makes every earlier token stale.
+    if (passwordAt !== standing.password_changed_at.getTime()) {
       throw unauthorized('The password was changed since this token was issued; log in again.');
     }
     const scopes: Scope[] = standing.role === 'admin' ? ['notify:send', 'messages:read', 'admin'] : ['notify:send', 'messages:read'];
@@ -149,11 +154,11 @@ export class Authenticator {
     };
   }
 
-  private async userStanding(id: string): Promise<UserStanding | undefined> {
+  private async userStanding(id: string, options: { fresh?: boolean } = {}): Promise<UserStanding | undefined> {
     if (this.options.users === undefined) return undefined;
     const now = this.now();
     const cached = this.userCache.get(id);
-    if (cached !== undefined && cached.until > now) return cached.standing;
+    if (cached !== undefined && cached.until > now && options.fresh !== true) return cached.standing;
     const standing = await this.options.users.standing(id);
     if (this.userCache.size > 10000) this.userCache.clear();
     this.userCache.set(id, { standing, until: now + API_KEY_CACHE_MS });
