@@ -33,6 +33,18 @@ else
 fi
 export HERALD_ADMIN_KEY
 
+# Accounts (shared/design/accounts.md): anyone may register here, and access tokens are
+# signed with a secret generated once for this checkout and reused on later runs.
+export REGISTRATION=${REGISTRATION:-open}
+if [[ -z ${JWT_SECRET:-} ]]; then
+  if [[ ! -s var/dev-jwt-secret ]]; then
+    (umask 077 && node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))' >var/dev-jwt-secret)
+  fi
+  JWT_SECRET=$(<var/dev-jwt-secret)
+fi
+export JWT_SECRET
+export PUBLIC_URL=${PUBLIC_URL:-http://localhost:$PORT}
+
 ensure_deps
 bash scripts/services.sh
 
@@ -56,6 +68,13 @@ cat <<INFO
       -d '{"name":"Ada Lovelace","email":"ada@example.com","message":"Hello from the quickstart"}'
 
     curl -sS $base/api/contact -H "Authorization: Bearer $key_ref"
+
+  Register (REGISTRATION=$REGISTRATION), read the code from the mail in the outbox, verify, send:
+    curl -sS -X POST $base/api/auth/register -H 'Content-Type: application/json' \
+      -d '{"username":"ada","email":"ada@example.com","password":"correct horse battery staple"}'
+    grep -h 'paste this code' $OUTBOX_DIR/*.eml
+    curl -sS -X POST $base/api/auth/verify -H 'Content-Type: application/json' -d '{"token":"THE-CODE"}'
+  (README.md, "Accounts", goes on from there: log in, send with a PDF, refresh.)
 
   Stop with Ctrl-C.
 

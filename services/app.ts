@@ -1,5 +1,12 @@
 import type { Express } from 'express';
 import express from 'express';
+import { AccountService } from './accounts/account-service';
+import { LoginThrottle } from './accounts/login-throttle';
+import { accountRoutes } from './accounts/routes';
+import { SessionRepository } from './accounts/session-repository';
+import { UserRepository } from './accounts/user-repository';
+import { VerificationMailer } from './accounts/verification-mail';
+import { VerificationRepository } from './accounts/verification-repository';
 import { queueDashboard } from './admin/queue-dashboard';
 import { ApiKeyRepository } from './auth/api-key-repository';
 import { Authenticator } from './auth/authenticator';
@@ -87,6 +94,7 @@ export interface Services {
   readonly health: HealthService;
   readonly enqueuer: MessageEnqueuer;
   readonly actions: MessageActions;
+  readonly accounts: AccountService;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -95,11 +103,23 @@ export function createServices(infra: Infrastructure): Services {
   const messages = new MessageRepository(db);
   const enqueuer = new MessageEnqueuer(infra.queue, db, config, logger, () => infra.redis.status === 'ready');
   const acceptance = new MessageAcceptance(db, messages, enqueuer, logger, (kind, count) => infra.metrics.accepted(kind, count));
+  const users = new UserRepository(db);
+  const accounts = new AccountService(
+    users,
+    new SessionRepository(db),
+    new VerificationRepository(db),
+    new VerificationMailer(acceptance, config),
+    new LoginThrottle(infra.redis, config.queuePrefix, logger),
+    infra.redis,
+    config,
+    logger,
+  );
   return {
     apiKeys,
-    authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey }),
+    authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey, users }),
+    accounts,
     contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
-    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView)),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), config),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger),
@@ -131,6 +151,7 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   );
   app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
   app.use(messageActionRoutes(services.actions, services.authenticator));
+  app.use(accountRoutes(services.accounts, services.authenticator, { publicRateLimit: limits.accountsPublic }));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

@@ -1,9 +1,15 @@
 import {
   ConflictError,
+  EmailNotVerifiedError,
   ForbiddenError,
   IdempotencyKeyReusedError,
+  InvalidCredentialsError,
+  InvalidFieldsError,
   InvalidStateError,
+  NotConfiguredError,
   NotFoundError,
+  SenderNotAllowedError,
+  TooManyAttemptsError,
   UnstorableValueError,
 } from './domain/errors';
 import { Problem } from './platform/errors';
@@ -12,6 +18,14 @@ import { Problem } from './platform/errors';
 export function problemOfDomainError(error: unknown): Problem | undefined {
   if (error instanceof NotFoundError) return new Problem(404, 'Not Found', error.message);
   if (error instanceof InvalidStateError || error instanceof ConflictError) return new Problem(409, 'Conflict', error.message);
+  if (error instanceof InvalidCredentialsError) return new Problem(401, 'Unauthorized', error.message, {}, { 'WWW-Authenticate': 'Bearer realm="herald"' });
+  if (error instanceof EmailNotVerifiedError) return new Problem(403, 'Email Not Verified', error.message);
+  if (error instanceof SenderNotAllowedError) return new Problem(403, 'Sender Not Allowed', error.message, { errors: [{ field: 'from', message: error.message }] });
+  if (error instanceof InvalidFieldsError) return new Problem(422, 'Unprocessable Content', error.message, { errors: error.errors });
+  if (error instanceof TooManyAttemptsError) {
+    return new Problem(429, 'Too Many Requests', error.message, { retry_after: error.retryAfterS }, { 'Retry-After': String(error.retryAfterS) });
+  }
+  if (error instanceof NotConfiguredError) return new Problem(503, 'Service Unavailable', error.message, { variable: error.variable });
   if (error instanceof ForbiddenError) return new Problem(403, 'Forbidden', error.message);
   if (error instanceof IdempotencyKeyReusedError) return new Problem(422, 'Idempotency Key Reused', error.message);
   if (error instanceof UnstorableValueError) {

@@ -16,6 +16,8 @@ export interface RateLimits {
   readonly notify: RequestHandler;
   /** POST /api/notify/batch: the same budget as notify, one hit per item: one before the body is read, the rest once it is parsed. */
   readonly notifyBatch: TwoStepRateLimit;
+  /** The public account routes that send mail or take a guess (register, verify), per client IP; the contact form's budget. */
+  readonly accountsPublic: RequestHandler;
 }
 
 function batchSize(req: Request): number {
@@ -39,5 +41,12 @@ export function createRateLimits(redis: Redis, logger: Logger, config: Pick<Conf
     prefix: config.queuePrefix,
     key: (req) => principalOf(req).clientId,
   });
-  return { contact: contact.middleware(), notify: notify.middleware(), notifyBatch: notify.twoStep(batchSize) };
+  const accountsPublic = new RedisRateLimiter(redis, logger, {
+    name: 'accounts',
+    limit: config.rateLimits.contactPerMinute,
+    windowMs: MINUTE_MS,
+    prefix: config.queuePrefix,
+    key: (req) => clientIpKey(req.ip ?? 'unknown'),
+  });
+  return { contact: contact.middleware(), notify: notify.middleware(), notifyBatch: notify.twoStep(batchSize), accountsPublic: accountsPublic.middleware() };
 }

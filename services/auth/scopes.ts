@@ -5,7 +5,18 @@ export type Scope = (typeof SCOPES)[number];
 export interface Principal {
   readonly clientId: string;
   readonly scopes: readonly Scope[];
-  readonly via: 'api-key' | 'jwt' | 'admin-key' | 'public';
+  readonly via: 'api-key' | 'jwt' | 'admin-key' | 'public' | 'user';
+  /** Set when the caller is a Herald user (an access token from /api/auth/login): client id `user:<id>`. */
+  readonly user?: PrincipalUser;
+}
+
+/** What a request of a user needs to know of them without a query. */
+export interface PrincipalUser {
+  readonly id: string;
+  readonly email: string;
+  /** The display name, or the username when there is none. */
+  readonly name: string;
+  readonly verified: boolean;
 }
 
 export const PUBLIC_PRINCIPAL: Principal = Object.freeze({ clientId: 'public', scopes: [], via: 'public' });

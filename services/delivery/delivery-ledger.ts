@@ -7,6 +7,7 @@ import { markRetrying } from '../lifecycle/mark-retrying';
 import { markSent, type SentOutcome } from '../lifecycle/mark-sent';
 import { renewLeases } from '../lifecycle/renew-leases';
 import type { MessageToSend } from '../lifecycle/send-columns';
+import type { MailAttachment } from '../mail/outgoing-mail';
 import { Coalescer } from '../platform/coalescer';
 
 /** A message taken for sending, with the claim its outcome must present. */
@@ -66,6 +67,22 @@ export class DeliveryLedger {
   }
 
   /** When another claim's live lease holds the message, the time it ends. */
+  /** The files of a message, in order, byte for byte as accepted. */
+  async attachments(messageId: string): Promise<MailAttachment[]> {
+    const rows = await this.db
+      .selectFrom('message_attachments')
+      .select(['filename', 'content_type', 'content_id', 'content'])
+      .where('message_id', '=', messageId)
+      .orderBy('position')
+      .execute();
+    return rows.map((row) => ({
+      filename: row.filename,
+      contentType: row.content_type,
+      content: row.content,
+      ...(row.content_id === null ? {} : { contentId: row.content_id }),
+    }));
+  }
+
   leaseEnd(id: string): Promise<Date | undefined> {
     return liveLeaseEnd(this.db, id);
   }

@@ -66,7 +66,9 @@ export class DeliveryService {
     }
     const { message, claim } = claimed;
     const started = performance.now();
-    const result = await this.whileLeased(claim, () => this.chain.deliver(composeMessage(message, this.config), routing(message)));
+    // Only a message that has files reads them: every other delivery costs no extra query.
+    const files = message.attachment_count > 0 ? await this.ledger.attachments(message.id) : [];
+    const result = await this.whileLeased(claim, () => this.chain.deliver(composeMessage(message, this.config, files), routing(message)));
     const durationMs = performance.now() - started;
     // The attempt's rows are written by the same statement as its outcome (one commit per delivery).
     const attempt: AttemptRecord = { messageId: request.id, attempt: request.attempt, tries: result.tries };

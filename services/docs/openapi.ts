@@ -1,6 +1,21 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import {
+  adminCreateUserSchema,
+  adminPatchUserSchema,
+  loginRequestSchema,
+  patchMeRequestSchema,
+  profileViewSchema,
+  refreshRequestSchema,
+  registerRequestSchema,
+  sessionResponseSchema,
+  tokenPairSchema,
+  userPageSchema,
+  userViewSchema,
+  verifyRequestSchema,
+} from '../accounts/schema';
+import { attachmentViewSchema } from '../attachments/schema';
 import { contactRequestSchema } from '../contact-form/schema';
 import { MESSAGE_STATUSES } from '../domain/message-statuses';
 import { listQuerySchema } from '../messages/pagination';
@@ -25,6 +40,11 @@ const Attempt = attemptViewSchema.meta({ id: 'DeliveryAttempt' });
 const MessageEvent = eventViewSchema.meta({ id: 'MessageEvent' });
 const Events = z.object({ results: z.array(MessageEvent) });
 const BatchItem = batchItemSchema.meta({ id: 'BatchItem' });
+const AttachmentView = attachmentViewSchema.meta({ id: 'Attachment' });
+const User = userViewSchema.meta({ id: 'User' });
+const Profile = profileViewSchema.meta({ id: 'Profile' });
+const TokenPair = tokenPairSchema.meta({ id: 'TokenPair' });
+const Session = sessionResponseSchema.meta({ id: 'Session' });
 const BatchResult = batchResultSchema.meta({ id: 'BatchResult' });
 const StatusChange = z
   .object({ id: z.string().uuid(), kind: z.enum(['contact', 'notification']), status: z.enum(MESSAGE_STATUSES) })
@@ -46,7 +66,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API key (hrld_…) or an HS256 JWT with audience "herald" and a scope claim.',
+    description: 'An API key (hrld_…), an HS256 JWT with audience "herald" and a scope claim, or a user access token from /api/auth/login.',
   });
   const common = {
     '400': problem('Malformed JSON'),
@@ -141,7 +161,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     security: bearer,
     request: { params: idParams },
     responses: {
-      '200': json(notificationViewSchema.extend({ attempts: z.array(Attempt), events: z.array(MessageEvent) }), 'The notification'),
+      '200': json(notificationViewSchema.extend({ attachments: z.array(AttachmentView), attempts: z.array(Attempt), events: z.array(MessageEvent) }), 'The notification'),
       '404': problem('Unknown id, or a notification of another client'),
       ...authErrors,
     },
@@ -182,6 +202,19 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   });
   registry.registerPath({
     method: 'get',
+    path: '/api/notify/{id}/attachments/{n}',
+    summary: 'Download file number n (from 0) of a notification, byte for byte as accepted',
+    security: bearer,
+    request: { params: idParams.extend({ n: z.string().regex(/^\d{1,2}$/) }) },
+    responses: {
+      '200': { description: 'The file, as an attachment download', content: { 'application/octet-stream': { schema: z.string() } } },
+      '404': problem('Unknown id or number, or a notification of another client'),
+      ...authErrors,
+    },
+  });
+  registerAccountPaths(registry, { common, authErrors });
+  registry.registerPath({
+    method: 'get',
     path: '/metrics',
     summary: 'Prometheus metrics in the text exposition format; a bearer METRICS_TOKEN when one is set',
     responses: {
@@ -214,6 +247,107 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       description: 'Queue-backed notification service. Errors are RFC 9457 application/problem+json.',
     },
     servers: [{ url: 'http://localhost:8002' }],
+  });
+}
+
+type Responses = Record<string, ReturnType<typeof problem>>;
+
+/** accounts.md: users, sessions and admin user management. */
+function registerAccountPaths(registry: OpenAPIRegistry, { common, authErrors }: { common: Responses; authErrors: Responses }): void {
+  const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } } } });
+  const noSecret = problem('JWT_SECRET is not set: the account routes need it');
+  const invalid = { '422': problem('Invalid fields (a weak password names `password`)'), ...common, '503': noSecret };
+  registry.registerPath({
+    method: 'post',
+    path: '/api/auth/register',
+    summary: 'Create an account and log it in; mails a verification code',
+    description: 'Public when REGISTRATION=open, otherwise an admin bearer token is required.',
+    request: body(registerRequestSchema),
+    responses: { '201': json(Session, 'The user and its first token pair'), '409': problem('The username or email is taken'), ...authErrors, ...invalid },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/auth/verify',
+    summary: 'Verify the account email with the code (or link token) from the verification mail',
+    request: body(verifyRequestSchema),
+    responses: { '200': json(z.object({ verified: z.literal(true) }), 'Verified'), ...invalid },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/auth/verify/resend',
+    summary: 'Mail another verification code (3 per hour)',
+    security: bearer,
+    responses: { '202': json(z.object({ sent: z.literal(true) }), 'Sent'), '409': problem('Already verified'), '429': problem('Too many; see Retry-After'), ...authErrors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/auth/login',
+    summary: 'Log in by username or email',
+    request: body(loginRequestSchema),
+    responses: {
+      '200': json(Session, 'The user and a token pair'),
+      '401': problem('Unknown login or wrong password (one answer for both)'),
+      '429': problem('10 failures in 15 minutes for the account, or 50 for the IP; see Retry-After'),
+      ...invalid,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/auth/refresh',
+    summary: 'Trade a refresh token for a new pair; a used token presented again revokes its family',
+    request: body(refreshRequestSchema),
+    responses: { '200': json(TokenPair, 'A new pair'), '401': problem('Unknown, expired, revoked or reused token'), ...invalid },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/auth/logout',
+    summary: 'Revoke the session (family) of a refresh token',
+    security: bearer,
+    request: body(refreshRequestSchema),
+    responses: { '204': { description: 'Logged out' }, ...authErrors },
+  });
+  registry.registerPath({ method: 'get', path: '/api/me', summary: 'The caller’s profile', security: bearer, responses: { '200': json(Profile, 'The profile'), ...authErrors } });
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/me',
+    summary: 'Change the display name, or the password given the current one (ends every session)',
+    security: bearer,
+    request: body(patchMeRequestSchema),
+    responses: { '200': json(Profile, 'The profile'), ...authErrors, ...invalid },
+  });
+  const userParams = z.object({ id: z.string().uuid() });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/admin/users',
+    summary: 'List users (admin)',
+    security: bearer,
+    request: { query: z.object({ page: z.number().int().optional(), page_size: z.number().int().optional() }) },
+    responses: { '200': json(userPageSchema, 'A page of users'), ...authErrors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/admin/users',
+    summary: 'Create a user (admin)',
+    security: bearer,
+    request: body(adminCreateUserSchema),
+    responses: { '201': json(User, 'The user'), '409': problem('The username or email is taken'), ...authErrors, ...invalid },
+  });
+  registry.registerPath({ method: 'get', path: '/api/admin/users/{id}', summary: 'Read a user (admin)', security: bearer, request: { params: userParams }, responses: { '200': json(User, 'The user'), '404': problem('Unknown id'), ...authErrors } });
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/admin/users/{id}',
+    summary: 'Set role, disabled, verified, display name or password (admin)',
+    security: bearer,
+    request: { params: userParams, ...body(adminPatchUserSchema) },
+    responses: { '200': json(User, 'The user'), '404': problem('Unknown id'), ...authErrors, ...invalid },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/admin/users/{id}',
+    summary: 'Disable a user and end its sessions; its messages stay (admin)',
+    security: bearer,
+    request: { params: userParams },
+    responses: { '204': { description: 'Disabled' }, '404': problem('Unknown id'), ...authErrors },
   });
 }
 

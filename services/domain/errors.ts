@@ -39,3 +39,51 @@ export class UnstorableValueError extends DomainError {
     super('The request holds a value that cannot be stored.');
   }
 }
+
+/** A login, refresh or verification presented credentials that do not hold. */
+export class InvalidCredentialsError extends DomainError {
+  override readonly name = 'InvalidCredentialsError';
+}
+
+/** Too many tries in a window; `retryAfterS` says when the next one may succeed. */
+export class TooManyAttemptsError extends DomainError {
+  override readonly name = 'TooManyAttemptsError';
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The feature needs a setting the operator has not made; `variable` names it. */
+export class NotConfiguredError extends DomainError {
+  override readonly name = 'NotConfiguredError';
+  constructor(readonly variable: string) {
+    super(`This feature needs ${variable} to be set.`);
+  }
+}
+
+/** A user who has not verified their email address tried to send. */
+export class EmailNotVerifiedError extends DomainError {
+  override readonly name = 'EmailNotVerifiedError';
+  constructor() {
+    super('Verify your email address before sending: follow the link or paste the code from the verification mail.');
+  }
+}
+
+/** The requested From is not one of the caller's verified addresses. */
+export class SenderNotAllowedError extends DomainError {
+  override readonly name = 'SenderNotAllowedError';
+  constructor(address: string) {
+    super(`You may not send as ${address}: only your own verified address.`);
+  }
+}
+
+/** Fields a service found invalid beyond what the schema can say (a weak password, a taken name). */
+export class InvalidFieldsError extends DomainError {
+  override readonly name = 'InvalidFieldsError';
+  constructor(readonly errors: readonly { readonly field: string; readonly message: string }[]) {
+    super('The request has invalid fields.');
+  }
+}

@@ -2,10 +2,21 @@ import { sql } from 'kysely';
 import type { Db } from '../database';
 import type { MessageRow, NewMessage } from '../messages/tables';
 
+/** A file to store with its message. */
+export interface AttachmentDraft {
+  readonly filename: string;
+  readonly content_type: string;
+  readonly content_id: string | null;
+  readonly content: Buffer;
+  readonly size: number;
+  readonly sha256: string;
+}
+
 /** A message as a client asked for it; its first status is decided here. */
-export type MessageDraft = Omit<NewMessage, 'status' | 'suppression_reason'> & {
+export type MessageDraft = Omit<NewMessage, 'status' | 'suppression_reason' | 'attachment_count'> & {
   /** Why the message is kept but never sent (the contact form's honeypot). */
   readonly suppressionReason?: string;
+  readonly attachments?: readonly AttachmentDraft[];
 };
 
 /** The columns accepting needs back: the answer, the idempotency check and the job. */
@@ -28,10 +39,12 @@ function firstStatus(draft: MessageDraft, now: Date): NewMessage['status'] {
  */
 export async function acceptMessages(db: Db, drafts: readonly MessageDraft[], now = new Date()): Promise<AcceptedMessage[]> {
   if (drafts.length === 0) return [];
-  const rows = drafts.map(({ suppressionReason, ...draft }) => ({
+  const rows = drafts.map(({ suppressionReason, attachments, ...draft }) => ({
     ...draft,
     status: firstStatus({ ...draft, suppressionReason }, now),
     suppression_reason: suppressionReason ?? null,
+    // Every row names the column, so drafts of every kind can share the statement.
+    attachment_count: attachments?.length ?? 0,
   }));
   const columns = Object.keys(rows[0] ?? {});
   const values = columns.map((column) =>
@@ -44,15 +57,42 @@ export async function acceptMessages(db: Db, drafts: readonly MessageDraft[], no
     select ${sql.join(values)} from json_populate_recordset(null::messages, ${JSON.stringify(rows)}::json) as r
     on conflict (client_id, idempotency_key) do nothing`;
   const anySuppressed = rows.some((row) => row.status === 'suppressed');
-  // The common case keeps its one plain statement; the CTE is only for the rare suppressed row.
-  const result = anySuppressed
-    ? await sql<AcceptedMessage>`
-        with inserted as (${insert} returning ${returning}, suppression_reason),
-        events as (
-          insert into message_events (message_id, type, data)
-          select id, 'suppressed', jsonb_build_object('reason', suppression_reason) from inserted where status = 'suppressed'
-        )
-        select ${returning} from inserted`.execute(db)
-    : await sql<AcceptedMessage>`${insert} returning ${returning}`.execute(db);
+  const files = attachmentRows(drafts);
+  // The common case keeps its one plain statement; the CTE is only for suppressed rows and files.
+  if (!anySuppressed && files.length === 0) return (await sql<AcceptedMessage>`${insert} returning ${returning}`.execute(db)).rows;
+  const events = sql`, events as (
+    insert into message_events (message_id, type, data)
+    select id, 'suppressed', jsonb_build_object('reason', suppression_reason) from inserted where status = 'suppressed'
+  )`;
+  // Files travel base64 in one JSON parameter and are decoded by Postgres; only new messages get them.
+  const attachments = sql`, attachments as (
+    insert into message_attachments (message_id, position, filename, content_type, content_id, size, sha256, content)
+    select i.id, f.position, f.filename, f.content_type, f.content_id, f.size, f.sha256, decode(f.content, 'base64')
+      from inserted i
+      join json_to_recordset(${JSON.stringify(files)}::json) as f(client_id text, idempotency_key text, position integer, filename text,
+           content_type text, content_id text, size integer, sha256 text, content text)
+        on f.client_id = i.client_id and f.idempotency_key = i.idempotency_key
+  )`;
+  const result = await sql<AcceptedMessage>`
+    with inserted as (${insert} returning ${returning}, suppression_reason)
+    ${anySuppressed ? events : sql``}
+    ${files.length > 0 ? attachments : sql``}
+    select ${returning} from inserted`.execute(db);
   return result.rows;
+}
+
+function attachmentRows(drafts: readonly MessageDraft[]) {
+  return drafts.flatMap((draft) =>
+    (draft.attachments ?? []).map((file, position) => ({
+      client_id: draft.client_id,
+      idempotency_key: draft.idempotency_key,
+      position,
+      filename: file.filename,
+      content_type: file.content_type,
+      content_id: file.content_id,
+      size: file.size,
+      sha256: file.sha256,
+      content: file.content.toString('base64'),
+    })),
+  );
 }

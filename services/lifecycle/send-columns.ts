@@ -18,6 +18,7 @@ export const SEND_COLUMNS = [
   'use_fallback',
   'contact_name',
   'contact_email',
+  'attachment_count',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 export type MessageToSend = Pick<MessageRow, (typeof SEND_COLUMNS)[number]>;

@@ -1,7 +1,7 @@
 import type { MessageToSend } from '../lifecycle/send-columns';
 import type { Config } from '../platform/config';
 import { escapeHtml } from '../platform/escape-html';
-import type { OutgoingMail } from './outgoing-mail';
+import type { MailAttachment, OutgoingMail } from './outgoing-mail';
 
 // C0, DEL, C1 and the Unicode line/paragraph separators: any of them in a header could fold it
 // or start a new one.
@@ -20,8 +20,10 @@ function messageIdFor(rowId: string, config: ComposeConfig): string {
 }
 
 /** Builds the mail for a message row: a contact message in the inbox's format, anything else as the client asked. */
-export function composeMessage(row: MessageToSend, config: ComposeConfig): OutgoingMail {
-  return row.kind === 'contact' ? composeContact(row, config) : composeNotification(row, config);
+export function composeMessage(row: MessageToSend, config: ComposeConfig, attachments: readonly MailAttachment[] = []): OutgoingMail {
+  if (row.kind === 'contact') return composeContact(row, config);
+  const mail = composeNotification(row, config);
+  return attachments.length === 0 ? mail : { ...mail, attachments };
 }
 
 /** Builds the mail for a notification row as the client asked for it. */

@@ -17,4 +17,14 @@ export interface OutgoingMail {
   readonly tags: readonly string[];
   /** Sent as provider custom args / variables where supported; never as raw headers. */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** Files, byte for byte as accepted; absent for most mails. */
+  readonly attachments?: readonly MailAttachment[];
+}
+
+/** One file of a mail; with `contentId` it is an inline part (`cid:`). */
+export interface MailAttachment {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: Buffer;
+  readonly contentId?: string;
 }

@@ -28,8 +28,20 @@ export class MessageReader<View extends MessageView> {
 
   async get(principal: Principal, id: string): Promise<MessageDetail<View>> {
     const row = await this.owned(principal, id);
-    const [attempts, events] = await Promise.all([this.repository.attempts(id), this.repository.events(id)]);
-    return { ...this.toView(row), attempts: attempts.map(toAttemptView), events: events.map(toEventView) };
+    const [attempts, events, attachments] = await Promise.all([
+      this.repository.attempts(id),
+      this.repository.events(id),
+      row.attachment_count > 0 ? this.repository.attachments(id) : [],
+    ]);
+    return { ...this.toView(row), attachments, attempts: attempts.map(toAttemptView), events: events.map(toEventView) };
+  }
+
+  /** File number `position` (from 0) of a message the caller may read. */
+  async attachment(principal: Principal, id: string, position: number): Promise<{ filename: string; content_type: string; content: Buffer }> {
+    await this.owned(principal, id);
+    const file = await this.repository.attachment(id, position);
+    if (file === undefined) throw new NotFoundError('No attachment with this number.');
+    return file;
   }
 
   async events(principal: Principal, id: string): Promise<{ results: EventView[] }> {

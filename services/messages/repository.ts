@@ -49,6 +49,26 @@ export class MessageRepository {
     return this.db.selectFrom('delivery_attempts').selectAll().where('message_id', '=', messageId).orderBy('at').orderBy('id').execute();
   }
 
+  /** The files of a message without their bytes. */
+  async attachments(messageId: string) {
+    return this.db
+      .selectFrom('message_attachments')
+      .select(['position', 'filename', 'content_type', 'content_id', 'size', 'sha256'])
+      .where('message_id', '=', messageId)
+      .orderBy('position')
+      .execute();
+  }
+
+  /** One file of a message, bytes included. */
+  async attachment(messageId: string, position: number) {
+    return this.db
+      .selectFrom('message_attachments')
+      .select(['filename', 'content_type', 'content'])
+      .where('message_id', '=', messageId)
+      .where('position', '=', position)
+      .executeTakeFirst();
+  }
+
   async events(messageId: string): Promise<MessageEventRow[]> {
     return this.db.selectFrom('message_events').selectAll().where('message_id', '=', messageId).orderBy('id').execute();
   }

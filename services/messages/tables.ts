@@ -52,6 +52,20 @@ export interface MessagesTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   sent_at: NullableTimestamp;
+  /** Files in message_attachments; 0 for most messages, which then cost no read of that table. */
+  attachment_count: ColumnType<number, number | undefined, number>;
+}
+
+/** A file a message carries, stored by the statement that accepted the message. */
+export interface MessageAttachmentsTable {
+  message_id: string;
+  position: number;
+  filename: string;
+  content_type: string;
+  content_id: string | null;
+  size: number;
+  sha256: string;
+  content: Buffer;
 }
 
 /** One provider try of one attempt. */
@@ -80,6 +94,7 @@ export interface MessageTables {
   messages: MessagesTable;
   delivery_attempts: DeliveryAttemptsTable;
   message_events: MessageEventsTable;
+  message_attachments: MessageAttachmentsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;

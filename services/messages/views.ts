@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/scopes';
 import { hasScope } from '../auth/scopes';
+import type { AttachmentView } from '../attachments/schema';
 import type { DeliveryAttemptRow, MessageEventRow, MessageRow } from './tables';
 
 export function iso(date: Date): string;
@@ -85,6 +86,8 @@ export type MessageView = ContactView | NotificationView;
 
 /** The detail of a message: its view, the provider tries of every attempt, and what happened to it. */
 export type MessageDetail<View extends MessageView = MessageView> = View & {
+  /** Files: name, type, size and digest; GET …/attachments/:n has the bytes. */
+  readonly attachments: readonly AttachmentView[];
   readonly attempts: readonly AttemptView[];
   readonly events: readonly EventView[];
 };

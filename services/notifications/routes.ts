@@ -5,9 +5,16 @@ import { jsonBody, requireContentType, route } from '../platform/http';
 import type { TwoStepRateLimit } from '../platform/rate-limit';
 import { parseOrThrow, toFieldErrors } from '../platform/schema-helpers';
 import { idempotencyKeyOf } from '../messages/idempotency';
+import { uuidParam } from '../messages/params';
+import { notFound } from '../platform/errors';
 import { detailRoutes, listHandlers } from '../messages/routes';
 import { batchItemSchema, batchRequestSchema, notifyRequestSchema } from './schema';
 import type { NotificationService } from './service';
+
+/** A value for `filename*=UTF-8''…`: percent-encoded beyond what encodeURIComponent leaves (RFC 5987 attr-char). */
+function rfc5987(value: string): string {
+  return encodeURIComponent(value).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
 
 export interface NotificationRouteOptions {
   /** Per-client limit on POST /api/notify, after authentication. */
@@ -24,7 +31,8 @@ export function notificationRoutes(service: NotificationService, authenticator: 
       requireScope(authenticator, 'notify:send'),
       options.rateLimit,
       requireContentType(),
-      jsonBody('1mb'),
+      // Room for 10 MB of files in base64 (accounts.md); the body budget bounds what is read at once.
+      jsonBody('15mb'),
       async (req, res) => {
         const key = idempotencyKeyOf(req);
         const input = parseOrThrow(notifyRequestSchema, req.body);
@@ -56,5 +64,20 @@ export function notificationRoutes(service: NotificationService, authenticator: 
     ],
   });
   detailRoutes(router, service, authenticator, '/api/notify', 'notification');
+  route(router, '/api/notify/:id/attachments/:n', {
+    get: [
+      requireScope(authenticator, 'messages:read'),
+      async (req, res) => {
+        const n = req.params.n;
+        if (typeof n !== 'string' || !/^\d{1,2}$/.test(n)) throw notFound('No attachment with this number.');
+        const file = await service.attachment(principalOf(req), uuidParam(req, 'notification'), Number(n));
+        // Always a download, never rendered in Herald's origin; the name travels RFC 5987-encoded.
+        res.setHeader('Content-Type', file.content_type);
+        res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${rfc5987(file.filename)}`);
+        res.setHeader('Content-Length', String(file.content.length));
+        res.end(file.content);
+      },
+    ],
+  });
   return router;
 }

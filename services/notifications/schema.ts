@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../domain/identifiers';
 import { PROVIDER_NAMES } from '../domain/provider-names';
+import { attachmentsField } from '../attachments/schema';
 import { bodyText, emailAddress, headerText, storableJson, withinDepth } from '../platform/schema-helpers';
 
 export const MAX_RECIPIENTS = 50;
@@ -46,6 +47,8 @@ const notifyFields = {
     .meta({ description: `When to send: from ${EARLIEST_SEND_AT.toISOString()} to ${MAX_SEND_AHEAD_DAYS} days ahead; a time already past sends at once.` }),
   priority: z.number().int().min(0).max(10).default(0),
   reply_to: emailAddress.optional(),
+  attachments: attachmentsField,
+  from: emailAddress.optional().meta({ description: "The sender: for a user, its own verified address (the default); for other clients, MAIL_FROM's address." }),
 };
 
 type NotifyShape = { to: string[]; cc: string[]; bcc: string[]; text?: string; html?: string };

@@ -1,5 +1,7 @@
 import type { Principal } from '../auth/scopes';
-import { IdempotencyKeyReusedError, UnstorableValueError } from '../domain/errors';
+import { totalBytes, hashedForm } from '../attachments/schema';
+import { IdempotencyKeyReusedError, InvalidFieldsError, SenderNotAllowedError, UnstorableValueError } from '../domain/errors';
+import type { Config } from '../platform/config';
 import type { MessageDraft } from '../lifecycle/accept';
 import type { Acceptance, AcceptRequest, MessageAcceptance } from '../messages/acceptance';
 import { requestHash } from '../messages/idempotency';
@@ -8,17 +10,26 @@ import type { ListQuery, Page } from '../messages/pagination';
 import { ACCEPTED_MESSAGE, type AcceptedResponse, type EventView, type MessageDetail, type NotificationView } from '../messages/views';
 import type { FieldError } from '../platform/errors';
 import type { BatchItem, BatchResult, NotifyRequest } from './schema';
+import { assertMaySend, type SenderConfig, senderOf } from './sender';
 
-function draftOf(clientId: string, key: string, input: NotifyRequest): MessageDraft {
+export type NotificationConfig = SenderConfig & Pick<Config, 'attachmentsMaxBytes'>;
+
+function draftOf(principal: Principal, key: string, input: NotifyRequest, config: NotificationConfig): MessageDraft {
+  const { attachments } = input;
+  if (attachments !== undefined && totalBytes(attachments) > config.attachmentsMaxBytes) {
+    throw new InvalidFieldsError([{ field: 'attachments', message: `at most ${config.attachmentsMaxBytes} bytes decoded, all files together (ATTACHMENTS_MAX_BYTES)` }]);
+  }
   return {
     kind: 'notification',
-    client_id: clientId,
+    client_id: principal.clientId,
     idempotency_key: key,
-    request_hash: requestHash(input),
+    // The files count by their digests: a replay with a changed file is a different request.
+    request_hash: requestHash(attachments === undefined ? input : { ...input, attachments: attachments.map(hashedForm) }),
+    ...(attachments === undefined || attachments.length === 0 ? {} : { attachments }),
     to: input.to,
     cc: input.cc,
     bcc: input.bcc,
-    reply_to: input.reply_to ?? null,
+    ...senderOf(principal, input, config),
     subject: input.subject,
     text_body: input.text ?? null,
     html_body: input.html ?? null,
@@ -36,10 +47,12 @@ export class NotificationService {
   constructor(
     private readonly acceptance: MessageAcceptance,
     private readonly reader: MessageReader<NotificationView>,
+    private readonly config: NotificationConfig,
   ) {}
 
   async accept(principal: Principal, key: string, input: NotifyRequest): Promise<{ body: AcceptedResponse; replayed: boolean }> {
-    const accepted = await this.acceptance.acceptOne({ draft: draftOf(principal.clientId, key, input), now: new Date() });
+    assertMaySend(principal, this.config);
+    const accepted = await this.acceptance.acceptOne({ draft: draftOf(principal, key, input, this.config), now: new Date() });
     if (accepted.outcome === 'mismatch') throw new IdempotencyKeyReusedError();
     if (accepted.outcome === 'unstorable') throw new UnstorableValueError();
     return { body: { id: accepted.row.id, status: accepted.status, message: ACCEPTED_MESSAGE }, replayed: accepted.replayed };
@@ -50,6 +63,7 @@ export class NotificationService {
    * validation arrive as field errors and are reported in place.
    */
   async acceptBatch(principal: Principal, items: readonly (BatchItem | FieldError[])[]): Promise<BatchResult[]> {
+    assertMaySend(principal, this.config);
     const now = new Date();
     const requests: AcceptRequest[] = [];
     const indexes: number[] = [];
@@ -60,7 +74,19 @@ export class NotificationService {
         return;
       }
       const { idempotency_key: key, ...input } = item;
-      requests.push({ draft: draftOf(principal.clientId, key, input), now });
+      let draft: MessageDraft;
+      try {
+        draft = draftOf(principal, key, input, this.config);
+      } catch (error) {
+        if (error instanceof SenderNotAllowedError) {
+          results[index] = { index, idempotency_key: key, status: 403, errors: [{ field: 'from', message: error.message }] };
+          return;
+        }
+        if (!(error instanceof InvalidFieldsError)) throw error;
+        results[index] = { index, idempotency_key: key, status: 422, errors: error.errors.map((e) => ({ field: `items.${index}.${e.field}`, message: e.message })) };
+        return;
+      }
+      requests.push({ draft, now });
       indexes.push(index);
     });
     const outcomes = await this.acceptance.acceptMany(requests);
@@ -73,6 +99,10 @@ export class NotificationService {
 
   get(principal: Principal, id: string): Promise<MessageDetail<NotificationView>> {
     return this.reader.get(principal, id);
+  }
+
+  attachment(principal: Principal, id: string, position: number) {
+    return this.reader.attachment(principal, id, position);
   }
 
   events(principal: Principal, id: string): Promise<{ results: EventView[] }> {

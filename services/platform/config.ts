@@ -57,6 +57,13 @@ export const configSchema = z
     MAX_BODY_BYTES_IN_FLIGHT: int(64 * 1024 * 1024, 1),
     METRICS_TOKEN: optionalText,
     WORKER_HTTP_PORT: int(9102, 0, 65535),
+    MAIL_FROM_DOMAINS: list,
+    PUBLIC_URL: z.string().url().default('http://localhost:8002'),
+    REGISTRATION: z.enum(['open', 'closed']).default('closed'),
+    REQUIRE_EMAIL_VERIFICATION: z.preprocess(emptyAsUnset, z.enum(['true', 'false']).default('true')),
+    ACCESS_TOKEN_TTL_S: int(3600, 60, 86400),
+    REFRESH_TOKEN_TTL_S: int(30 * 24 * 3600, 60),
+    ATTACHMENTS_MAX_BYTES: int(10 * 1024 * 1024, 1, 10 * 1024 * 1024),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -117,6 +124,19 @@ export interface Config {
   readonly metricsToken?: string;
   readonly workerHttpPort: number;
   readonly logLevel: Env['LOG_LEVEL'];
+  /** Domains the operator authenticated with the providers: a user's own address there is sent as From as is. */
+  readonly mailFromDomains: readonly string[];
+  /** Where people's browsers and mail clients reach Herald (verification links). */
+  readonly publicUrl: string;
+  readonly accounts: {
+    /** `open`: anyone may register; `closed`: only admins create users. */
+    readonly registration: 'open' | 'closed';
+    readonly requireEmailVerification: boolean;
+    readonly accessTokenTtlS: number;
+    readonly refreshTokenTtlS: number;
+  };
+  /** Decoded bytes of all a message's attachments together. */
+  readonly attachmentsMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +192,15 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     metricsToken: env.METRICS_TOKEN,
     workerHttpPort: env.WORKER_HTTP_PORT,
     logLevel: env.LOG_LEVEL,
+    mailFromDomains: env.MAIL_FROM_DOMAINS.map((domain) => domain.toLowerCase()),
+    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+    accounts: {
+      registration: env.REGISTRATION,
+      requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION === 'true',
+      accessTokenTtlS: env.ACCESS_TOKEN_TTL_S,
+      refreshTokenTtlS: env.REFRESH_TOKEN_TTL_S,
+    },
+    attachmentsMaxBytes: env.ATTACHMENTS_MAX_BYTES,
   });
 }
 

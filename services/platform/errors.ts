@@ -15,6 +15,8 @@ export class Problem extends Error {
     readonly title: string,
     detail?: string,
     readonly extensions: Readonly<Record<string, unknown>> = {},
+    /** Response headers the answer needs (Retry-After, WWW-Authenticate). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(detail ?? title);
     this.name = 'Problem';

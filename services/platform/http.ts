@@ -125,6 +125,7 @@ export function onResponseEnd(res: Response, done: () => void): void {
 }
 
 export function sendProblem(res: Response, problem: Problem, req?: Request): void {
+  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
   res
     .status(problem.status)
     .type('application/problem+json')

@@ -21,3 +21,13 @@ export function deliveryEventsKey(prefix: string): string {
 export function rateLimitKeyPrefix(prefix: string, policy: string): string {
   return `${prefix}:rate-limit:${policy}:`;
 }
+
+/** Failed logins counted for one account or one IP (`account:<id>`, `ip:<address>`) in the current window. */
+export function loginFailuresKey(prefix: string, subject: string): string {
+  return `${prefix}:herald:login-failures:${subject}`;
+}
+
+/** Verification mails resent to one user in the current window. */
+export function verificationResendKey(prefix: string, userId: string): string {
+  return `${prefix}:herald:verification-resend:${userId}`;
+}

@@ -10,6 +10,14 @@ export interface FakeMailgunRequest {
   readonly headers: IncomingHttpHeaders;
   /** Form fields; repeated fields (to, o:tag) keep every value in order. */
   readonly fields: Readonly<Record<string, readonly string[]>>;
+  /** File parts (attachment, inline) by field name, with their bytes. */
+  readonly files: Readonly<Record<string, readonly FakeMailgunFile[]>>;
+}
+
+export interface FakeMailgunFile {
+  readonly name: string;
+  readonly type: string;
+  readonly bytes: Buffer;
 }
 
 export interface FakeMailgun {
@@ -33,13 +41,15 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** Parses a multipart/form-data body with the platform's own parser (undici's Request). */
-async function formFields(body: Buffer, contentType: string): Promise<Record<string, string[]>> {
+async function formFields(body: Buffer, contentType: string): Promise<{ fields: Record<string, string[]>; files: Record<string, FakeMailgunFile[]> }> {
   const form = await new Request('http://fake.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body }).formData();
   const fields: Record<string, string[]> = {};
-  form.forEach((value, key) => {
+  const files: Record<string, FakeMailgunFile[]> = {};
+  for (const [key, value] of form.entries()) {
     (fields[key] ??= []).push(typeof value === 'string' ? value : `[file ${value.name}]`);
-  });
-  return fields;
+    if (typeof value !== 'string') (files[key] ??= []).push({ name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) });
+  }
+  return { fields, files };
 }
 
 function answer(response: ServerResponse, status: number, body: unknown): void {
@@ -59,8 +69,8 @@ export async function startFakeMailgun(options: FakeMailgunOptions = {}): Promis
     const domain = route?.[1];
     if (request.method !== 'POST' || domain === undefined) return answer(response, 404, { message: 'Not Found' });
     const body = await readBody(request);
-    const fields = await formFields(body, request.headers['content-type'] ?? '');
-    requests.push({ method: request.method, path, domain: decodeURIComponent(domain), headers: request.headers, fields });
+    const { fields, files } = await formFields(body, request.headers['content-type'] ?? '');
+    requests.push({ method: request.method, path, domain: decodeURIComponent(domain), headers: request.headers, fields, files });
     const status = failures.shift();
     if (status !== undefined) return answer(response, status, { message: `fake failure ${status}` });
     const expected = options.apiKey === undefined ? undefined : `Basic ${Buffer.from(`api:${options.apiKey}`).toString('base64')}`;

@@ -26,6 +26,7 @@ function contactRow(visitor: { name?: string; email?: string; message?: string }
     use_fallback: true,
     contact_name: name,
     contact_email: email,
+    attachment_count: 0,
   };
 }
 
@@ -47,6 +48,7 @@ function notificationRow(overrides: Partial<MessageToSend> = {}): MessageToSend 
     use_fallback: true,
     contact_name: null,
     contact_email: null,
+    attachment_count: 0,
     ...overrides,
   };
 }

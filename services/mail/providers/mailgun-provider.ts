@@ -1,7 +1,7 @@
 import FormData from 'form-data';
 import Mailgun from 'mailgun.js';
 import type { MailgunMessageData } from 'mailgun.js/definitions';
-import type { OutgoingMail } from '../outgoing-mail';
+import type { MailAttachment, OutgoingMail } from '../outgoing-mail';
 import { classifyHttpStatus, shortDetail } from './http-failure';
 import { ProviderError, type FailureKind, type MailProvider, type SendResult } from './mail-provider';
 
@@ -46,6 +46,18 @@ function variables(metadata: Readonly<Record<string, unknown>>): Record<string, 
   return Object.fromEntries(
     Object.entries(metadata).map(([key, value]) => [`v:${key}`, typeof value === 'string' ? value : JSON.stringify(value)]),
   );
+}
+
+/** Attachments as `attachment` parts, inline images as `inline` parts named by their content id. */
+function files(mail: OutgoingMail): Pick<MailgunMessageData, 'attachment' | 'inline'> {
+  if (mail.attachments === undefined) return {};
+  const attached = mail.attachments.filter((file) => file.contentId === undefined);
+  const inline = mail.attachments.filter((file) => file.contentId !== undefined);
+  const part = (file: MailAttachment, filename: string) => ({ data: file.content, filename, contentType: file.contentType });
+  return {
+    ...(attached.length > 0 ? { attachment: attached.map((file) => part(file, file.filename)) } : {}),
+    ...(inline.length > 0 ? { inline: inline.map((file) => part(file, file.contentId ?? file.filename)) } : {}),
+  };
 }
 
 /** Delivers through the Mailgun messages API. */
@@ -97,6 +109,7 @@ export class MailgunProvider implements MailProvider {
       ...(mail.replyTo === undefined ? {} : { 'h:Reply-To': mail.replyTo }),
       ...(mail.tags.length > 0 ? { 'o:tag': [...mail.tags] } : {}),
       ...variables(mail.metadata),
+      ...files(mail),
     };
   }
 

@@ -17,6 +17,17 @@ export function toNodemailerMessage(mail: OutgoingMail): Mail.Options {
     subject: mail.subject,
     ...(mail.text === undefined ? {} : { text: mail.text }),
     ...(mail.html === undefined ? {} : { html: mail.html }),
+    ...(mail.attachments === undefined
+      ? {}
+      : {
+          attachments: mail.attachments.map((file) => ({
+            filename: file.filename,
+            content: file.content,
+            contentType: file.contentType,
+            contentDisposition: file.contentId === undefined ? ('attachment' as const) : ('inline' as const),
+            ...(file.contentId === undefined ? {} : { cid: file.contentId }),
+          })),
+        }),
     disableFileAccess: true,
     disableUrlAccess: true,
   };

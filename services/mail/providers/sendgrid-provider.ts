@@ -95,6 +95,17 @@ export class SendgridProvider implements MailProvider {
       headers: { 'Message-ID': mail.messageId },
       ...(mail.tags.length > 0 ? { categories: [...mail.tags] } : {}),
       ...(Object.keys(mail.metadata).length > 0 ? { customArgs: customArgs(mail.metadata) } : {}),
+      ...(mail.attachments === undefined
+        ? {}
+        : {
+            attachments: mail.attachments.map((file) => ({
+              content: file.content.toString('base64'),
+              filename: file.filename,
+              type: file.contentType,
+              disposition: file.contentId === undefined ? 'attachment' : 'inline',
+              ...(file.contentId === undefined ? {} : { contentId: file.contentId }),
+            })),
+          }),
     };
   }
 
