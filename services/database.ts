@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { AuthTables } from './auth/tables';
 import type { MessageTables } from './messages/tables';
+import type { WebhookTables } from './webhooks/tables';
 
 /** Every table Herald has, assembled from the capabilities that own them. */
-export interface Database extends MessageTables, AuthTables {}
+export interface Database extends MessageTables, AuthTables, WebhookTables {}
 
 export type Db = Kysely<Database>;

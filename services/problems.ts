@@ -2,7 +2,9 @@ import {
   ConflictError,
   ForbiddenError,
   IdempotencyKeyReusedError,
+  InvalidFieldError,
   InvalidStateError,
+  NotConfiguredError,
   NotFoundError,
   UnstorableValueError,
 } from './domain/errors';
@@ -14,6 +16,10 @@ export function problemOfDomainError(error: unknown): Problem | undefined {
   if (error instanceof InvalidStateError || error instanceof ConflictError) return new Problem(409, 'Conflict', error.message);
   if (error instanceof ForbiddenError) return new Problem(403, 'Forbidden', error.message);
   if (error instanceof IdempotencyKeyReusedError) return new Problem(422, 'Idempotency Key Reused', error.message);
+  if (error instanceof InvalidFieldError) {
+    return new Problem(422, 'Unprocessable Content', error.message, { errors: [{ field: error.field, message: error.message }] });
+  }
+  if (error instanceof NotConfiguredError) return new Problem(503, 'Service Unavailable', error.message);
   if (error instanceof UnstorableValueError) {
     return new Problem(422, 'Unprocessable Content', error.message, { errors: [{ field: '(body)', message: error.message }] });
   }

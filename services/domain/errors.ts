@@ -39,3 +39,19 @@ export class UnstorableValueError extends DomainError {
     super('The request holds a value that cannot be stored.');
   }
 }
+
+/** A field the caller sent is refused for a reason only the service can see (an unsafe URL). */
+export class InvalidFieldError extends DomainError {
+  override readonly name = 'InvalidFieldError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The feature needs a setting the operator has not made; the message names the variable. */
+export class NotConfiguredError extends DomainError {
+  override readonly name = 'NotConfiguredError';
+}

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../database';
 import type { MessageRow, NewMessage } from '../messages/tables';
+import { EVENT_RETURNING, WEBHOOK_DELIVERY_IDS, webhookDeliveriesCte } from './webhook-deliveries';
 
 /** A message as a client asked for it; its first status is decided here. */
 export type MessageDraft = Omit<NewMessage, 'status' | 'suppression_reason'> & {
@@ -23,11 +24,15 @@ function firstStatus(draft: MessageDraft, now: Date): NewMessage['status'] {
  * in one multi-row INSERT … ON CONFLICT DO NOTHING; returns only the rows whose idempotency key
  * was new. The rows travel as one JSON parameter that Postgres expands (json_populate_recordset)
  * rather than as bind parameters per column: a 1000-row batch costs a third of the client CPU.
- * Accepting writes no event, except for a suppressed message, whose `suppressed` event is
- * written by the same statement.
+ * Accepting writes no event, except for a suppressed message, whose `suppressed` event (and its
+ * webhook deliveries) is written by the same statement; `webhookDeliveries` are to be enqueued.
  */
-export async function acceptMessages(db: Db, drafts: readonly MessageDraft[], now = new Date()): Promise<AcceptedMessage[]> {
-  if (drafts.length === 0) return [];
+export async function acceptMessages(
+  db: Db,
+  drafts: readonly MessageDraft[],
+  now = new Date(),
+): Promise<{ rows: AcceptedMessage[]; webhookDeliveries: string[] }> {
+  if (drafts.length === 0) return { rows: [], webhookDeliveries: [] };
   const rows = drafts.map(({ suppressionReason, ...draft }) => ({
     ...draft,
     status: firstStatus({ ...draft, suppressionReason }, now),
@@ -45,14 +50,15 @@ export async function acceptMessages(db: Db, drafts: readonly MessageDraft[], no
     on conflict (client_id, idempotency_key) do nothing`;
   const anySuppressed = rows.some((row) => row.status === 'suppressed');
   // The common case keeps its one plain statement; the CTE is only for the rare suppressed row.
-  const result = anySuppressed
-    ? await sql<AcceptedMessage>`
-        with inserted as (${insert} returning ${returning}, suppression_reason),
-        events as (
-          insert into message_events (message_id, type, data)
-          select id, 'suppressed', jsonb_build_object('reason', suppression_reason) from inserted where status = 'suppressed'
-        )
-        select ${returning} from inserted`.execute(db)
-    : await sql<AcceptedMessage>`${insert} returning ${returning}`.execute(db);
-  return result.rows;
+  if (!anySuppressed) return { rows: (await sql<AcceptedMessage>`${insert} returning ${returning}`.execute(db)).rows, webhookDeliveries: [] };
+  const result = await sql<AcceptedMessage & { webhook_deliveries: string[] }>`
+    with inserted as (${insert} returning ${returning}, suppression_reason, tags, metadata),
+    events as (
+      insert into message_events (message_id, type, data)
+      select id, 'suppressed', jsonb_build_object('reason', suppression_reason) from inserted where status = 'suppressed'
+      returning ${EVENT_RETURNING}
+    ), ${webhookDeliveriesCte('inserted')}
+    select ${returning}, ${WEBHOOK_DELIVERY_IDS} from inserted`.execute(db);
+  const webhookDeliveries = result.rows[0]?.webhook_deliveries ?? [];
+  return { rows: result.rows.map(({ webhook_deliveries: _ids, ...row }) => row), webhookDeliveries };
 }
