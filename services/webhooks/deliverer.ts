@@ -23,6 +23,9 @@ export interface WebhookTryReport {
   readonly endpointDisabled: boolean;
 }
 
+/** The longest Retry-After honoured: a receiver cannot park a delivery for longer. */
+export const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+
 type Decision = Pick<TryRecord, 'outcome' | 'nextAttemptAt' | 'disableReason' | 'error'> & { delayMs: number };
 
 /** 2xx delivers; 410 gives up and disables; others retry on the schedule (Retry-After for 429 and 503). */
@@ -33,8 +36,7 @@ export function decide(result: SendResult, triesDone: number, schedule: readonly
   if (code === 410) return { outcome: 'failed', nextAttemptAt: null, disableReason: 'the receiver answered 410 Gone', error, delayMs: 0 };
   const scheduled = schedule[triesDone - 1];
   if (scheduled === undefined) return { outcome: 'failed', nextAttemptAt: null, disableReason: null, error, delayMs: 0 };
-  const longest = Math.max(...schedule);
-  const delayMs = (code === 429 || code === 503) && result.retryAfterMs !== undefined ? Math.min(result.retryAfterMs, longest) : scheduled;
+  const delayMs = (code === 429 || code === 503) && result.retryAfterMs !== undefined ? Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS) : scheduled;
   return { outcome: 'retry', nextAttemptAt: new Date(now + delayMs), disableReason: null, error, delayMs };
 }
 
