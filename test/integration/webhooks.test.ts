@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { notification } from '../support/fixtures';
+import { freePort } from '../support/herald-process';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 import { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -189,6 +192,24 @@ describe('webhook deliveries', () => {
     expect(receiver.at('/gone')).toHaveLength(1);
   });
 
+  it('an endpoint failing for WEBHOOK_DISABLE_AFTER_H is disabled with a reason at its next failure; a success ends the streak', async () => {
+    const c = await client();
+    const hook = await endpoint(c, '/streak');
+    const longAgo = new Date(Date.now() - 121 * 3600 * 1000);
+    await t.database.db.updateTable('webhook_endpoints').set({ failing_since: longAgo }).where('id', '=', hook.id).execute();
+    receiver.answerNext({ status: 500 });
+    await send(c);
+    const got = await waitUntil(async () => {
+      const res = await request(t.app).get(`/api/webhooks/${hook.id}`).set('Authorization', c.auth).expect(200);
+      return res.body.enabled === false ? res.body : undefined;
+    });
+    expect(got.disabled_reason).toMatch(/^failing since \d{4}-/);
+    // Turned back on by its owner, it starts afresh; a success clears the streak.
+    await request(t.app).patch(`/api/webhooks/${hook.id}`).set('Authorization', c.auth).send({ enabled: true }).expect(200);
+    const fresh = await t.database.db.selectFrom('webhook_endpoints').select(['failing_since', 'disabled_reason']).where('id', '=', hook.id).executeTakeFirstOrThrow();
+    expect(fresh).toEqual({ failing_since: null, disabled_reason: null });
+  });
+
   it('429 with Retry-After waits as long as it asks', async () => {
     const c = await client();
     await endpoint(c, '/busy');
@@ -263,6 +284,27 @@ describe('webhook deliveries', () => {
     const all = await arrived('/ping', 3);
     expect(all[2]?.headers['webhook-id']).toBe(all[1]?.headers['webhook-id']);
     await request(t.app).post(`/api/webhooks/${hook.id}/deliveries/${hook.id}/replay`).set('Authorization', c.auth).expect(404);
+  });
+});
+
+describe('the README receiver example', () => {
+  it('docs/webhook-receiver.mjs verifies a real delivery with the standardwebhooks package', async () => {
+    const c = await client();
+    const port = await freePort();
+    const hook = (await request(t.app).post('/api/webhooks').set('Authorization', c.auth).send({ url: `http://127.0.0.1:${port}/hooks` }).expect(201)).body;
+    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'docs', 'webhook-receiver.mjs')], {
+      env: { ...process.env, WEBHOOK_SECRET: hook.secret as string, PORT: String(port) },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitUntil(() => output.includes('listening'), { what: 'the example receiver to listen', detail: () => output });
+      const id = await send(c);
+      await waitUntil(() => output.includes(`verified message.sent evt_`) && output.includes(id), { what: 'a verified delivery', detail: () => output });
+      expect(output).not.toContain('refused');
+    } finally {
+      child.kill();
+    }
   });
 });
 
