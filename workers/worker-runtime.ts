@@ -86,8 +86,9 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     connection: webhookConnection,
     prefix: config.queuePrefix,
     concurrency: config.webhooks.workerConcurrency,
-    // A try takes at most WEBHOOK_TIMEOUT_MS; a lock a little longer notices a killed worker soon after.
-    lockDuration: Math.max(config.webhooks.timeoutMs + 5000, 15000),
+    // BullMQ renews the lock while a try runs; a short one notices a killed worker soon, as for deliveries.
+    lockDuration,
+    stalledInterval: lockDuration,
     maxStalledCount: 10,
   });
   webhookWorker.on('error', (error) => logger.error({ err: error }, 'webhook worker error'));
