@@ -79,7 +79,13 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   // Webhooks have a queue, a connection and a concurrency of their own: a slow receiver never holds up mail.
   const webhookConnection = createRedis(config.redisUrl);
+  const webhookEvents = (report: WebhookTryReport) => {
+    infra.metrics.webhookDeliveries.inc({ outcome: report.outcome });
+    if (report.outcome === 'delivered') infra.metrics.webhookEventToDelivery.observe(report.sinceEventMs / 1000);
+    if (report.endpointDisabled) infra.metrics.webhookEndpointsDisabled.inc();
+  };
   const deliverer = new WebhookDeliverer(new WebhookStore(infra.db), new WebhookSecrets(config), infra.webhookQueue, config, logger, [
+    webhookEvents,
     ...(options.webhookListeners ?? []),
   ]);
   const webhookWorker = new Worker<WebhookJob, void, 'send'>(QUEUE_NAMES.webhooks, (job, token) => deliverer.process(job, token), {
