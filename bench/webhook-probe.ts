@@ -119,8 +119,9 @@ async function main(): Promise<void> {
       const arrivals = receiver.arrivals;
       const seconds = ((arrivals[arrivals.length - 1] ?? 0) - (arrivals[0] ?? 0)) / 1000;
       const ratio = subscribed.result.deliveriesPerSec / none.result.deliveriesPerSec;
-      console.log(`drain, no endpoint     ${none.result.deliveriesPerSec.toFixed(0).padStart(6)} /s`);
-      console.log(`drain, one endpoint    ${subscribed.result.deliveriesPerSec.toFixed(0).padStart(6)} /s  (${ratio.toFixed(2)}x)`);
+      const cpu = (r: typeof none.result) => `cpu ms/msg: app ${r.cpuMsPerMessage.app} pg ${r.cpuMsPerMessage.postgres} redis ${r.cpuMsPerMessage.redis} bench ${r.cpuMsPerMessage.bench}`;
+      console.log(`drain, no endpoint     ${none.result.deliveriesPerSec.toFixed(0).padStart(6)} /s  ${cpu(none.result)}`);
+      console.log(`drain, one endpoint    ${subscribed.result.deliveriesPerSec.toFixed(0).padStart(6)} /s  (${ratio.toFixed(2)}x)  ${cpu(subscribed.result)}`);
       console.log(
         `webhooks               ${arrivals.length}/${messages} arrived  ${((arrivals.length - 1) / seconds).toFixed(0)} /s  event-to-delivery p50 ${percentile(receiver.latencies, 50)} ms  p99 ${percentile(receiver.latencies, 99)} ms`,
       );

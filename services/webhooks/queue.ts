@@ -18,7 +18,8 @@ export function webhookJobId(job: WebhookJob): string {
   return `wh-${job.deliveryId}-${job.attempt}`;
 }
 
-const JOB_OPTIONS = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600, count: 10000 } } as const;
+// The delivery row is the record; a finished job is dropped at once (the sweeper looks at rows, not jobs).
+const JOB_OPTIONS = { removeOnComplete: true, removeOnFail: { age: 24 * 3600, count: 10000 } } as const;
 
 /** Adds the tries' jobs in one round trip, `delayMs` ahead. */
 export async function addWebhookJobs(queue: WebhookQueue, jobs: readonly WebhookJob[], delayMs = 0): Promise<void> {

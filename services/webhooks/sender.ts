@@ -47,6 +47,30 @@ export async function checkEndpointUrl(raw: string, config: GuardConfig): Promis
 }
 
 /**
+ * Keep-alive agents, one per checked address and origin: a connection in the pool always goes
+ * to an address that passed the guard, and a receiver's next request skips the handshake.
+ * Capped in number; the oldest is closed when a new one is needed.
+ */
+const MAX_AGENTS = 256;
+const agents = new Map<string, http.Agent>();
+
+function agentFor(url: URL, address: { address: string; family: 4 | 6 }, lookup: LookupFunction): http.Agent {
+  const key = `${url.protocol}//${url.host}@${address.address}`;
+  let agent = agents.get(key);
+  if (agent === undefined) {
+    const options = { keepAlive: true, maxSockets: 64, timeout: 30_000, lookup };
+    agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    if (agents.size >= MAX_AGENTS) {
+      const [oldestKey, oldest] = agents.entries().next().value as [string, http.Agent];
+      oldest.destroy();
+      agents.delete(oldestKey);
+    }
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/**
  * POSTs a signed body to a receiver: the host is checked again at every delivery and the
  * connection goes to the checked address (the name is kept for TLS and Host); redirects are
  * not followed (a 3xx is an answer like any other non-2xx); the whole exchange has `timeoutMs`.
@@ -88,7 +112,7 @@ export async function postWebhook(
       {
         method: 'POST',
         lookup,
-        agent: false,
+        agent: agentFor(url, address, lookup),
         headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Herald-Webhooks/1' },
       },
       (res) => {

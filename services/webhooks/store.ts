@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database';
+import { Coalescer } from '../platform/coalescer';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from './tables';
 
 /** A delivery with what sending it needs from its endpoint. */
@@ -35,19 +36,39 @@ export interface TryRecord {
   readonly disableAfterMs: number;
 }
 
+/** Loads and success records of concurrent tries go to Postgres together (group commit, as in the delivery ledger). */
+const GROUP_COMMIT = { maxInFlight: 1, maxBatch: 200 } as const;
+
 /** The webhook tables' reads and writes. */
 export class WebhookStore {
+  readonly #loads = new Coalescer<string, DeliveryToSend | undefined>(async (ids) => {
+    const rows = await this.#load(ids);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id));
+  }, GROUP_COMMIT);
+  readonly #delivered = new Coalescer<TryRecord, boolean>(async (tries) => {
+    const written = await this.#recordDelivered(tries);
+    return tries.map((t) => written.has(t.deliveryId));
+  }, GROUP_COMMIT);
+
   constructor(private readonly db: Db) {}
 
-  async deliveryToSend(id: string): Promise<DeliveryToSend | undefined> {
-    const row = await this.db
+  deliveryToSend(id: string): Promise<DeliveryToSend | undefined> {
+    return this.#loads.submit(id);
+  }
+
+  async #load(ids: readonly string[]): Promise<DeliveryToSend[]> {
+    const rows = await this.db
       .selectFrom('webhook_deliveries as d')
       .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
       .select(['d.id', 'd.endpoint_id', 'd.event_id', 'd.type', 'd.payload', 'd.event_at', 'd.attempt', 'd.status'])
       .select(sql<WebhookEndpointRow>`to_jsonb(e.*)`.as('endpoint'))
-      .where('d.id', '=', id)
-      .executeTakeFirst();
-    if (row === undefined) return undefined;
+      .where('d.id', 'in', [...new Set(ids)])
+      .execute();
+    return rows.map((row) => this.#withDates(row));
+  }
+
+  #withDates(row: Omit<DeliveryToSend, 'endpoint'> & { endpoint: WebhookEndpointRow }): DeliveryToSend {
     const endpoint = row.endpoint;
     const asDate = (value: unknown) => (value === null ? null : new Date(value as string));
     return {
@@ -68,6 +89,8 @@ export class WebhookStore {
    * was stale (the row had moved on), and then writes nothing.
    */
   async recordTry(t: TryRecord): Promise<{ written: boolean; endpointDisabled: boolean }> {
+    // The common case, a success at an endpoint that was not failing, touches no endpoint row: batched.
+    if (t.outcome === 'delivered' && !t.endpointWasFailing) return { written: await this.#delivered.submit(t), endpointDisabled: false };
     const status = t.outcome === 'retry' ? 'pending' : t.outcome;
     const ok = t.outcome === 'delivered';
     const endpointUpdate = ok
@@ -103,6 +126,25 @@ export class WebhookStore {
       select exists (select 1 from d) as written, ${disabled} as endpoint_disabled`.execute(this.db);
     const row = result.rows[0];
     return { written: row?.written === true, endpointDisabled: row?.endpoint_disabled === true };
+  }
+
+  async #recordDelivered(tries: readonly TryRecord[]): Promise<Set<string>> {
+    const result = await sql<{ id: string }>`
+      with v as (
+        select * from unnest(${tries.map((t) => t.deliveryId)}::uuid[], ${tries.map((t) => t.attempt)}::int[],
+                             ${tries.map((t) => t.responseCode)}::int[], ${tries.map((t) => t.durationMs)}::int[]) as v(id, attempt, code, duration)
+      ), d as (
+        update webhook_deliveries w
+           set attempt = w.attempt + 1, status = 'delivered', response_code = v.code, duration_ms = v.duration, error = null,
+               next_attempt_at = null, delivered_at = now(), updated_at = now()
+          from v
+         where w.id = v.id and w.attempt = v.attempt and w.status = 'pending'
+        returning w.id, w.attempt, v.code, v.duration
+      ), a as (
+        insert into webhook_attempts (delivery_id, attempt, response_code, duration_ms) select id, attempt, code, duration from d
+      )
+      select id from d`.execute(this.db);
+    return new Set(result.rows.map((row) => row.id));
   }
 
   /** Gives a delivery up without a try (its endpoint was disabled or deleted meanwhile). */
