@@ -40,13 +40,26 @@ export function decide(result: SendResult, triesDone: number, schedule: readonly
   return { outcome: 'retry', nextAttemptAt: new Date(now + delayMs), disableReason: null, error, delayMs };
 }
 
+/** How long a try waits in this process for a free slot at its endpoint before it is set aside. */
+const SLOT_WAIT_MS = 500;
+
+interface Waiter {
+  readonly resolve: (got: boolean) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
 /**
- * The webhook queue's processor: loads the delivery, sends it signed to its endpoint (at most
- * WEBHOOK_CONCURRENCY_PER_ENDPOINT at once per endpoint in this process: the others wait delayed,
- * holding no worker slot), records the try, and adds the next try's job when one is due.
+ * The webhook queue's processor: loads the job's deliveries (one query for a batch), sends each
+ * signed to its endpoint, records the try, and adds the next try's job when one is due. At most
+ * WEBHOOK_CONCURRENCY_PER_ENDPOINT requests per endpoint are in flight in this process; a try
+ * that finds no free slot within SLOT_WAIT_MS is set aside as a delayed job of its own, so a
+ * slow receiver holds neither worker slots nor the other endpoints' events.
  */
 export class WebhookDeliverer {
   readonly #inFlight = new Map<string, number>();
+  readonly #waiters = new Map<string, Waiter[]>();
+  /** Deliveries being sent by this process: a second job for one of them (the sweeper's) skips it. */
+  readonly #sending = new Set<string>();
 
   constructor(
     private readonly store: WebhookStore,
@@ -63,30 +76,95 @@ export class WebhookDeliverer {
   }
 
   async process(job: Job<WebhookJob, void, 'send'>, token?: string): Promise<void> {
-    const data = webhookJobSchema.parse(job.data);
-    const delivery = await this.store.deliveryToSend(data.deliveryId);
-    // Gone, finished, or a stale job of an earlier try: nothing to do.
-    if (delivery === undefined || delivery.status !== 'pending' || delivery.attempt !== data.attempt) return;
-    if (!delivery.endpoint.enabled) {
-      await this.store.giveUp(delivery.id, delivery.attempt, `endpoint disabled: ${delivery.endpoint.disabled_reason ?? 'by its owner'}`);
+    const { tries } = webhookJobSchema.parse(job.data);
+    const loaded = await Promise.all(tries.map((one) => this.store.deliveryToSend(one.deliveryId)));
+    const due: DeliveryToSend[] = [];
+    for (const [index, delivery] of loaded.entries()) {
+      // Gone, finished, a stale job of an earlier try, or being sent here already: nothing to do.
+      if (delivery === undefined || delivery.status !== 'pending' || delivery.attempt !== tries[index]?.attempt || this.#sending.has(delivery.id)) continue;
+      if (!delivery.endpoint.enabled) {
+        await this.store.giveUp(delivery.id, delivery.attempt, `endpoint disabled: ${delivery.endpoint.disabled_reason ?? 'by its owner'}`);
+        continue;
+      }
+      due.push(delivery);
+    }
+    const single = tries.length === 1 ? due[0] : undefined;
+    if (single !== undefined) {
+      const waiting = this.#waiters.get(single.endpoint_id)?.length ?? 0;
+      const got = await this.#slot(single.endpoint_id, waiting < this.config.webhooks.concurrencyPerEndpoint ? SLOT_WAIT_MS : 0);
+      if (!got) {
+        await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 400), token);
+        throw new DelayedError();
+      }
+      await this.#tryOnce(single);
       return;
     }
-    const endpointId = delivery.endpoint_id;
+    const setAside: { deliveryId: string; attempt: number }[] = [];
+    await Promise.all(
+      due.map(async (delivery) => {
+        if (await this.#slot(delivery.endpoint_id, SLOT_WAIT_MS)) await this.#tryOnce(delivery);
+        else setAside.push({ deliveryId: delivery.id, attempt: delivery.attempt });
+      }),
+    );
+    // Redis refusing them: the rows are pending and due, and the sweeper adds their jobs.
+    await addWebhookJobs(this.queue, setAside, 100 + Math.floor(Math.random() * 400)).catch((error: unknown) =>
+      this.logger.warn({ err: error, count: setAside.length }, 'webhook tries not set aside; the sweeper will add them'),
+    );
+  }
+
+  /** Takes a slot at the endpoint, waiting up to `maxWaitMs` for one; false when none came. */
+  #slot(endpointId: string, maxWaitMs: number): Promise<boolean> {
     const busy = this.inFlight(endpointId);
-    if (busy >= this.config.webhooks.concurrencyPerEndpoint) {
-      await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 400), token);
-      throw new DelayedError();
+    if (busy < this.config.webhooks.concurrencyPerEndpoint) {
+      this.#inFlight.set(endpointId, busy + 1);
+      return Promise.resolve(true);
     }
-    this.#inFlight.set(endpointId, busy + 1);
-    let result: SendResult;
+    if (maxWaitMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiters = this.#waiters.get(endpointId) ?? [];
+      this.#waiters.set(endpointId, waiters);
+      const waiter: Waiter = {
+        resolve,
+        timer: setTimeout(() => {
+          const index = waiters.indexOf(waiter);
+          if (index >= 0) waiters.splice(index, 1);
+          if (waiters.length === 0) this.#waiters.delete(endpointId);
+          resolve(false);
+        }, maxWaitMs),
+      };
+      waiters.push(waiter);
+    });
+  }
+
+  /** Hands the slot to the next waiter, or frees it. */
+  #release(endpointId: string): void {
+    const waiters = this.#waiters.get(endpointId);
+    const next = waiters?.shift();
+    if (waiters !== undefined && waiters.length === 0) this.#waiters.delete(endpointId);
+    if (next !== undefined) {
+      clearTimeout(next.timer);
+      next.resolve(true);
+      return;
+    }
+    const left = this.inFlight(endpointId) - 1;
+    if (left > 0) this.#inFlight.set(endpointId, left);
+    else this.#inFlight.delete(endpointId);
+  }
+
+  /** Sends one delivery under a slot already taken, then records the try. */
+  async #tryOnce(delivery: DeliveryToSend): Promise<void> {
+    this.#sending.add(delivery.id);
     try {
-      result = await this.#send(delivery);
+      let result: SendResult;
+      try {
+        result = await this.#send(delivery);
+      } finally {
+        this.#release(delivery.endpoint_id);
+      }
+      await this.#record(delivery, result);
     } finally {
-      const left = this.inFlight(endpointId) - 1;
-      if (left > 0) this.#inFlight.set(endpointId, left);
-      else this.#inFlight.delete(endpointId);
+      this.#sending.delete(delivery.id);
     }
-    await this.#record(delivery, result);
   }
 
   async #send(delivery: DeliveryToSend): Promise<SendResult> {
