@@ -83,6 +83,7 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     infra.metrics.webhookDeliveries.inc({ outcome: report.outcome });
     if (report.outcome === 'delivered') infra.metrics.webhookEventToDelivery.observe(report.sinceEventMs / 1000);
     if (report.endpointDisabled) infra.metrics.webhookEndpointsDisabled.inc();
+    events.webhookTry(report);
   };
   const deliverer = new WebhookDeliverer(new WebhookStore(infra.db), new WebhookSecrets(config), infra.webhookQueue, config, logger, [
     webhookEvents,

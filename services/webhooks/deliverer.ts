@@ -1,4 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
+import { MESSAGE_KINDS, type MessageKind } from '../domain/message-kinds';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { addWebhookJobs, type WebhookJob, webhookJobSchema, type WebhookQueue } from './queue';
@@ -13,7 +14,12 @@ export interface WebhookTryReport {
   readonly endpointId: string;
   readonly eventId: string;
   readonly type: string;
+  /** The message the event is about; null for events about none (webhook.test). */
+  readonly messageId: string | null;
+  readonly messageKind: MessageKind | null;
   readonly attempt: number;
+  /** Tries a delivery gets: the first and one per WEBHOOK_RETRY_SCHEDULE entry. */
+  readonly maxAttempts: number;
   readonly outcome: TryRecord['outcome'];
   readonly statusCode: number | null;
   readonly durationMs: number;
@@ -202,12 +208,16 @@ export class WebhookDeliverer {
         this.logger.warn({ err: error, deliveryId: delivery.id }, 'webhook retry not enqueued; the sweeper will add it'),
       );
     }
+    const data = delivery.payload.data as { id?: unknown; kind?: unknown } | undefined;
     const report: WebhookTryReport = {
       deliveryId: delivery.id,
       endpointId: delivery.endpoint_id,
       eventId: delivery.event_id,
       type: delivery.type,
+      messageId: typeof data?.id === 'string' ? data.id : null,
+      messageKind: (MESSAGE_KINDS as readonly unknown[]).includes(data?.kind) ? (data?.kind as MessageKind) : null,
       attempt: delivery.attempt + 1,
+      maxAttempts: this.config.webhooks.retryScheduleMs.length + 1,
       outcome: decision.outcome,
       statusCode: result.statusCode ?? null,
       durationMs: result.durationMs,

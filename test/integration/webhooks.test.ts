@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
+import { DeliveryEventReader } from '../../services/tail/delivery-event-reader';
+import { formatEvent } from '../../services/tail/tail-command';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { notification } from '../support/fixtures';
@@ -152,6 +154,25 @@ describe('webhook deliveries', () => {
     expect(receiver.at('/failed-only')[0]?.body).not.toContain(sentId);
   });
 
+  it('herald tail shows webhook tries next to the sends, and /metrics counts them', async () => {
+    const c = await client();
+    await endpoint(c, '/tail');
+    const reader = new DeliveryEventReader(t.redis, t.config.queuePrefix);
+    const cursor = await reader.cursorAt();
+    const id = await send(c);
+    await arrived('/tail');
+    const events = await waitUntil(async () => {
+      const found = (await reader.read(cursor, { count: 1000 })).events.map((e) => e.event).filter((e) => e.messageId === id);
+      return found.some((e) => e.provider === 'webhook') ? found : undefined;
+    });
+    const hook = events.find((e) => e.provider === 'webhook');
+    expect(hook).toMatchObject({ status: 'sent', webhook: { type: 'message.sent', eventId: expect.stringMatching(/^evt_/), statusCode: 200 } });
+    expect(formatEvent(hook as NonNullable<typeof hook>)).toContain('message.sent');
+    const metrics = await t.infra.metrics.exposition();
+    expect(metrics.body).toMatch(/herald_webhook_deliveries_total\{outcome="delivered"\} [1-9]/);
+    expect(metrics.body).toContain('herald_webhook_event_to_delivery_seconds_bucket');
+  });
+
   it('a client without endpoints gets no delivery rows', async () => {
     const c = await client();
     const id = await send(c);
@@ -163,7 +184,7 @@ describe('webhook deliveries', () => {
   it('500, 500, 200: delivered on the third try with the same webhook-id and three log rows', async () => {
     const c = await client();
     const hook = await endpoint(c, '/flaky');
-    receiver.answerNext({ status: 500 }, { status: 500 });
+    receiver.answerNext('/flaky', { status: 500 }, { status: 500 });
     await send(c);
     const tries = await arrived('/flaky', 3);
     expect(new Set(tries.map((r) => r.headers['webhook-id'])).size).toBe(1);
@@ -179,7 +200,7 @@ describe('webhook deliveries', () => {
   it('410 disables the endpoint with a reason', async () => {
     const c = await client();
     const hook = await endpoint(c, '/gone');
-    receiver.answerNext({ status: 410 });
+    receiver.answerNext('/gone', { status: 410 });
     await send(c);
     await arrived('/gone');
     const got = await waitUntil(async () => {
@@ -197,7 +218,7 @@ describe('webhook deliveries', () => {
     const hook = await endpoint(c, '/streak');
     const longAgo = new Date(Date.now() - 121 * 3600 * 1000);
     await t.database.db.updateTable('webhook_endpoints').set({ failing_since: longAgo }).where('id', '=', hook.id).execute();
-    receiver.answerNext({ status: 500 });
+    receiver.answerNext('/streak', { status: 500 });
     await send(c);
     const got = await waitUntil(async () => {
       const res = await request(t.app).get(`/api/webhooks/${hook.id}`).set('Authorization', c.auth).expect(200);
@@ -213,7 +234,7 @@ describe('webhook deliveries', () => {
   it('429 with Retry-After waits as long as it asks', async () => {
     const c = await client();
     await endpoint(c, '/busy');
-    receiver.answerNext({ status: 429, headers: { 'Retry-After': '1' } });
+    receiver.answerNext('/busy', { status: 429, headers: { 'Retry-After': '1' } });
     await send(c);
     const [first, second] = await arrived('/busy', 2);
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
@@ -222,7 +243,7 @@ describe('webhook deliveries', () => {
   it('a 302 is not followed: the try fails and is retried at the endpoint', async () => {
     const c = await client();
     const hook = await endpoint(c, '/moved');
-    receiver.answerNext({ status: 302, headers: { Location: `${receiver.url}/elsewhere` } });
+    receiver.answerNext('/moved', { status: 302, headers: { Location: `${receiver.url}/elsewhere` } });
     await send(c);
     await arrived('/moved', 2);
     expect(receiver.at('/elsewhere')).toEqual([]);
@@ -238,7 +259,7 @@ describe('webhook deliveries', () => {
     const fast = await client();
     const hook = await endpoint(slow, '/hang');
     await endpoint(fast, '/prompt');
-    receiver.answerNext('hang', 'hang', 'hang', 'hang');
+    receiver.answerNext('/hang', 'hang', 'hang', 'hang', 'hang');
     for (let i = 0; i < 4; i += 1) await send(slow);
     await arrived('/hang', 2);
     const started = Date.now();

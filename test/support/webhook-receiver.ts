@@ -14,14 +14,14 @@ export type Answer = { readonly status: number; readonly headers?: Record<string
 
 /**
  * A real HTTP server standing in for a client's webhook receiver: records every request with
- * its raw body and answers from a script (`answerNext`), then with `fallback` (200).
+ * its raw body and answers from a script per path (`answerNext`), then with `fallback` (200).
  */
 export interface WebhookReceiver {
   /** The base URL, http://127.0.0.1:port. */
   readonly url: string;
   readonly received: ReceivedWebhook[];
-  /** Answers the next requests in order, then goes back to the fallback. */
-  answerNext(...answers: Answer[]): void;
+  /** Answers the next requests to `path` in order, then goes back to the fallback. */
+  answerNext(path: string, ...answers: Answer[]): void;
   /** The answer once the script is used up. */
   fallback: Answer;
   /** Requests whose path is `path` (default: any path). */
@@ -32,13 +32,13 @@ export interface WebhookReceiver {
 
 export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
-  const script: Answer[] = [];
+  const scripts = new Map<string, Answer[]>();
   const hanging = new Set<ServerResponse>();
   const receiver: WebhookReceiver = {
     url: '',
     received,
     fallback: { status: 200 },
-    answerNext: (...answers) => void script.push(...answers),
+    answerNext: (path, ...answers) => void scripts.set(path, [...(scripts.get(path) ?? []), ...answers]),
     at: (path) => received.filter((r) => r.path === path),
     close: async () => {
       for (const res of hanging) res.destroy();
@@ -51,7 +51,7 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       received.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
-      const answer = script.shift() ?? receiver.fallback;
+      const answer = scripts.get(req.url ?? '/')?.shift() ?? receiver.fallback;
       if (answer === 'hang') {
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
