@@ -14,6 +14,7 @@ export type CancelResult = { readonly cancelled: true; readonly webhookDeliverie
  */
 export async function cancelMessage(db: Db, id: string, kind: MessageKind, clientId: string | undefined): Promise<CancelResult> {
   const ownedBy = clientId === undefined ? sql`true` : sql`client_id = ${clientId}`;
+  const ownedByM = clientId === undefined ? sql`true` : sql`m.client_id = ${clientId}`;
   const result = await sql<{ id: string | null; status: MessageStatus | null; webhook_deliveries: string[] }>`
     with written as (
       update messages set status = 'cancelled', lease_until = null, updated_at = now()
@@ -24,7 +25,7 @@ export async function cancelMessage(db: Db, id: string, kind: MessageKind, clien
       returning ${EVENT_RETURNING}
     ), ${webhookDeliveriesCte('written')}
     select w.id, m.status, ${WEBHOOK_DELIVERY_IDS} from messages m left join written w on w.id = m.id
-     where m.id = ${id} and m.kind = ${kind} and ${ownedBy}`.execute(db);
+     where m.id = ${id} and m.kind = ${kind} and ${ownedByM}`.execute(db);
   const row = result.rows[0];
   if (row?.id !== null && row?.id !== undefined) return { cancelled: true, webhookDeliveries: webhookDeliveryIds(result.rows) };
   return { cancelled: false, status: row?.status ?? undefined };

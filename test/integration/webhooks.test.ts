@@ -173,6 +173,17 @@ describe('webhook deliveries', () => {
     expect(metrics.body).toContain('herald_webhook_event_to_delivery_seconds_bucket');
   });
 
+  it('message.cancelled: written by the cancelling statement; another client cannot cancel it', async () => {
+    const c = await client();
+    const other = await client();
+    const hook = await endpoint(c, '/cancelled');
+    const id = await send(c, { send_at: new Date(Date.now() + 3_600_000).toISOString() });
+    await request(t.app).post(`/api/notify/${id}/cancel`).set('Authorization', other.auth).expect(404);
+    await request(t.app).post(`/api/notify/${id}/cancel`).set('Authorization', c.auth).expect(200);
+    const [got] = await arrived('/cancelled');
+    expect(verified(hook.secret, got as ReceivedWebhook)).toMatchObject({ type: 'message.cancelled', data: { id, status: 'cancelled', kind: 'notification' } });
+  });
+
   it('a client without endpoints gets no delivery rows', async () => {
     const c = await client();
     const id = await send(c);
