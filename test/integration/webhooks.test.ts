@@ -184,6 +184,28 @@ describe('webhook deliveries', () => {
     expect(verified(hook.secret, got as ReceivedWebhook)).toMatchObject({ type: 'message.cancelled', data: { id, status: 'cancelled', kind: 'notification' } });
   });
 
+  it('a delivery whose job never reached Redis is added again by the sweeper', async () => {
+    const c = await client();
+    await endpoint(c, '/lost');
+    const dispatcher = t.services.webhookDispatcher;
+    const dispatch = jest.spyOn(dispatcher, 'dispatch').mockImplementation(() => undefined);
+    let id: string;
+    try {
+      id = await send(c, { send_at: new Date(Date.now() + 3_600_000).toISOString() });
+      await request(t.app).post(`/api/notify/${id}/cancel`).set('Authorization', c.auth).expect(200);
+    } finally {
+      dispatch.mockRestore();
+    }
+    const [row] = (await sql<{ id: string }>`select id from webhook_deliveries where payload @> ${JSON.stringify({ data: { id } })}::jsonb`.execute(t.database.db)).rows;
+    expect(row).toBeDefined();
+    expect(await worker.webhookSweeper.sweep()).toBe(0);
+    // Once it is overdue by the grace period (SWEEPER_GRACE_MS), the sweeper adds its job.
+    await sql`update webhook_deliveries set next_attempt_at = now() - interval '1 minute' where id = ${row?.id}`.execute(t.database.db);
+    expect(await worker.webhookSweeper.sweep()).toBe(1);
+    const [got] = await arrived('/lost');
+    expect(JSON.parse(got?.body ?? '{}')).toMatchObject({ type: 'message.cancelled', data: { id } });
+  });
+
   it('a client without endpoints gets no delivery rows', async () => {
     const c = await client();
     const id = await send(c);
