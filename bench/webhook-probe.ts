@@ -2,7 +2,7 @@
 // webhook endpoint, then with one endpoint subscribed to every event (a local receiver that
 // answers 204 at once), and prints the two drain rates, their ratio, webhook deliveries/s and
 // event-to-delivery latency p50/p99 (from the event's timestamp to the receiver's arrival).
-//   npx ts-node --transpile-only bench/webhook-probe.ts [--messages 3000] [--rounds 1] [--concurrency N]
+//   npx ts-node --transpile-only bench/webhook-probe.ts [--messages 3000] [--rounds 1] [--concurrency N] [--cpu-prof DIR]
 // Uses the existing build (npm run build).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -56,7 +56,10 @@ const percentile = (values: readonly number[], p: number) => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, rounds: { type: 'string', default: '1' }, concurrency: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { messages: { type: 'string', default: '3000' }, rounds: { type: 'string', default: '1' }, concurrency: { type: 'string' }, 'cpu-prof': { type: 'string' } },
+  });
+  const profile = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`];
   const messages = Number(values.messages);
   const concurrency = values.concurrency ?? String(loadConfig({}).workerConcurrency);
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
       await fillHerald(`http://127.0.0.1:${apiPort}`, db.apiKey, messages, label);
       sink.reset();
       receiver.reset();
-      const worker = startNodeProcess('herald worker', [...HERALD_NODE_FLAGS, 'dist/services/main.js', 'serve', '--role', 'worker'], env, ROOT);
+      const worker = startNodeProcess('herald worker', [...HERALD_NODE_FLAGS, ...profile, 'dist/services/main.js', 'serve', '--role', 'worker'], env, ROOT);
       const result = await measureDrain(sink, worker, queue, messages, sentRows);
       return { result, worker };
     };
