@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
+import { CONTACT_CLIENT_ID } from '../../services/contact-form/service';
 import { DeliveryEventReader } from '../../services/tail/delivery-event-reader';
 import { formatEvent } from '../../services/tail/tail-command';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
@@ -204,6 +205,22 @@ describe('webhook deliveries', () => {
     expect(await worker.webhookSweeper.sweep()).toBe(1);
     const [got] = await arrived('/lost');
     expect(JSON.parse(got?.body ?? '{}')).toMatchObject({ type: 'message.cancelled', data: { id } });
+  });
+
+  it('message.suppressed: written by the accepting statement itself (the contact form honeypot)', async () => {
+    const contactClient = { clientId: CONTACT_CLIENT_ID, scopes: [], via: 'public' } as const;
+    const hook = await t.services.webhooks.create(contactClient, { url: `${receiver.url}/suppressed`, event_types: ['message.suppressed'] });
+    try {
+      const res = await request(t.app).post('/api/contact').send({ name: 'Bot', email: 'bot@example.com', message: 'spam', website: 'http://spam.example' }).expect(202);
+      const [got] = await arrived('/suppressed');
+      expect(verified(hook.secret, got as ReceivedWebhook)).toMatchObject({
+        type: 'message.suppressed',
+        data: { id: res.body.id, kind: 'contact', status: 'suppressed', reason: 'honeypot' },
+      });
+      expect(got?.body).not.toContain('spam');
+    } finally {
+      await t.services.webhooks.delete(contactClient, hook.id);
+    }
   });
 
   it('a client without endpoints gets no delivery rows', async () => {
