@@ -1,12 +1,14 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as coreTables from './20261122000000_core_tables';
 import * as oneMessageRecord from './20261130000000_one_message_record';
+import * as webhooks from './20261203000000_webhooks';
 import * as accounts from './20261204000000_accounts';
 
 // Listed here rather than read from disk, so the same provider works from ts sources and from dist/.
 const migrations: Record<string, Migration> = {
   '20261122000000_core_tables': coreTables,
   '20261130000000_one_message_record': oneMessageRecord,
+  '20261203000000_webhooks': webhooks,
   '20261204000000_accounts': accounts,
 };
 

@@ -44,6 +44,17 @@ if [[ -z ${JWT_SECRET:-} ]]; then
 fi
 export JWT_SECRET
 export PUBLIC_URL=${PUBLIC_URL:-http://localhost:$PORT}
+# A stable key for secrets at rest (webhook secrets), like the admin key (design/accounts.md).
+if [[ -z ${CREDENTIALS_KEYS:-} ]]; then
+  if [[ ! -s var/credentials-keys ]]; then
+    (umask 077 && node -e 'console.log("dev1:" + require("crypto").randomBytes(32).toString("base64"))' >var/credentials-keys)
+  fi
+  CREDENTIALS_KEYS=$(<var/credentials-keys)
+fi
+export CREDENTIALS_KEYS
+# On this development machine webhooks may go to a receiver on localhost over plain http.
+export WEBHOOK_ALLOW_HTTP=${WEBHOOK_ALLOW_HTTP:-true}
+export WEBHOOK_ALLOW_PRIVATE=${WEBHOOK_ALLOW_PRIVATE:-true}
 
 ensure_deps
 bash scripts/services.sh

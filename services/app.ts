@@ -39,6 +39,9 @@ import { createDeliveryQueue, type DeliveryQueue } from './platform/queue';
 import { jobCountsByState, oldestWaitingJobAgeSeconds } from './platform/queue-stats';
 import { createRedis, type Redis } from './platform/redis';
 import { securityHeaders } from './platform/security-headers';
+import { createWebhookQueue, WebhookDispatcher, type WebhookQueue } from './webhooks/queue';
+import { webhookRoutes } from './webhooks/routes';
+import { WebhookService } from './webhooks/service';
 import { problemOfDomainError } from './problems';
 import { createRateLimits } from './rate-limits';
 
@@ -50,6 +53,8 @@ export interface Infrastructure {
   /** Fail-fast connection for producing jobs and health checks. */
   readonly redis: Redis;
   readonly queue: DeliveryQueue;
+  /** The webhook deliveries' own queue (design/webhooks.md). */
+  readonly webhookQueue: WebhookQueue;
   /** This process's Prometheus registry, shared by its api and worker parts. */
   readonly metrics: HeraldMetrics;
   close(): Promise<void>;
@@ -61,6 +66,8 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
   const redis = createRedis(config.redisUrl, { failFast: true });
   const queue = createDeliveryQueue(redis, config.queuePrefix);
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+  const webhookQueue = createWebhookQueue(redis, config.queuePrefix);
+  webhookQueue.on('error', (error) => logger.warn({ err: error }, 'webhook queue connection error'));
   const metrics = new HeraldMetrics(
     {
       jobCounts: () => jobCountsByState(queue),
@@ -76,9 +83,11 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
     db,
     redis,
     queue,
+    webhookQueue,
     metrics,
     close: async () => {
       await queue.close().catch(() => undefined);
+      await webhookQueue.close().catch(() => undefined);
       redis.disconnect();
       await db.destroy();
     },
@@ -95,6 +104,9 @@ export interface Services {
   readonly enqueuer: MessageEnqueuer;
   readonly actions: MessageActions;
   readonly accounts: AccountService;
+  readonly webhooks: WebhookService;
+  /** Enqueues the webhook deliveries a transition wrote. */
+  readonly webhookDispatcher: WebhookDispatcher;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -102,7 +114,9 @@ export function createServices(infra: Infrastructure): Services {
   const apiKeys = new ApiKeyRepository(db);
   const messages = new MessageRepository(db);
   const enqueuer = new MessageEnqueuer(infra.queue, db, config, logger, () => infra.redis.status === 'ready');
-  const acceptance = new MessageAcceptance(db, messages, enqueuer, logger, (kind, count) => infra.metrics.accepted(kind, count));
+  const webhookDispatcher = new WebhookDispatcher(infra.webhookQueue, logger);
+  const dispatch = (ids: readonly string[]) => webhookDispatcher.dispatch(ids);
+  const acceptance = new MessageAcceptance(db, messages, enqueuer, logger, (kind, count) => infra.metrics.accepted(kind, count), dispatch);
   const users = new UserRepository(db);
   const accounts = new AccountService(
     users,
@@ -122,7 +136,9 @@ export function createServices(infra: Infrastructure): Services {
     notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), config),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
-    actions: new MessageActions(db, infra.queue, enqueuer, logger),
+    actions: new MessageActions(db, infra.queue, enqueuer, logger, dispatch),
+    webhooks: new WebhookService(db, infra.webhookQueue, config),
+    webhookDispatcher,
   };
 }
 
@@ -152,6 +168,7 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
   app.use(messageActionRoutes(services.actions, services.authenticator));
   app.use(accountRoutes(services.accounts, services.authenticator, { publicRateLimit: limits.accountsPublic }));
+  app.use(webhookRoutes(services.webhooks, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

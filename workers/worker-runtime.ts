@@ -16,6 +16,11 @@ import { DeliveryEventPublisher } from '../services/tail/delivery-events';
 import { createDeliveryProcessor } from './delivery-processor';
 import { Heartbeat } from './heartbeat';
 import { Sweeper } from './sweeper';
+import { WebhookSweeper } from './webhook-sweeper';
+import { WebhookDeliverer, type WebhookTryReport } from '../services/webhooks/deliverer';
+import { WebhookDispatcher, type WebhookJob } from '../services/webhooks/queue';
+import { WebhookSecrets } from '../services/webhooks/secrets';
+import { WebhookStore } from '../services/webhooks/store';
 
 export interface WorkerRuntimeOptions {
   /** Providers to use instead of those named by the configuration. */
@@ -23,12 +28,16 @@ export interface WorkerRuntimeOptions {
   readonly breaker?: CircuitBreaker;
   readonly listeners?: readonly DeliveryListener[];
   readonly heartbeatTtlMs?: number;
+  /** Told of every webhook try, after the metrics and the tail. */
+  readonly webhookListeners?: readonly ((report: WebhookTryReport) => void)[];
 }
 
 export interface WorkerRuntime {
   readonly workerId: string;
   readonly worker: Worker<DeliveryJob, void, 'deliver'>;
+  readonly webhookWorker: Worker<WebhookJob, void, 'send'>;
   readonly sweeper: Sweeper;
+  readonly webhookSweeper: WebhookSweeper;
   readonly breaker: CircuitBreaker;
   /** Stops taking jobs, lets in-flight sends finish within SHUTDOWN_TIMEOUT_MS, closes providers. */
   stop(): Promise<void>;
@@ -51,7 +60,9 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const eventsRedis = createRedis(config.redisUrl, { failFast: true });
   const events = new DeliveryEventPublisher(eventsRedis, config.queuePrefix, workerId, (error) => logger.warn({ err: error }, 'delivery event not published'));
   const listeners = [deliveryMetricsListener(infra.metrics), events, ...(options.listeners ?? [])];
-  const delivery = new DeliveryService(new DeliveryLedger(infra.db, config.sweeper.leaseMs), chain, config, logger, listeners);
+  const webhookDispatcher = new WebhookDispatcher(infra.webhookQueue, logger);
+  const ledger = new DeliveryLedger(infra.db, config.sweeper.leaseMs, (ids) => webhookDispatcher.dispatch(ids));
+  const delivery = new DeliveryService(ledger, chain, config, logger, listeners);
   const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
   const connection = createRedis(config.redisUrl);
   // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.
@@ -66,6 +77,34 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(config, attemptsMade) },
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  // Webhooks have a queue, a connection and a concurrency of their own: a slow receiver never holds up mail.
+  const webhookConnection = createRedis(config.redisUrl);
+  const webhookEvents = (report: WebhookTryReport) => {
+    infra.metrics.webhookDeliveries.inc({ outcome: report.outcome });
+    if (report.outcome === 'delivered') infra.metrics.webhookEventToDelivery.observe(report.sinceEventMs / 1000);
+    if (report.endpointDisabled) infra.metrics.webhookEndpointsDisabled.inc();
+    events.webhookTry(report);
+  };
+  const deliverer = new WebhookDeliverer(new WebhookStore(infra.db), new WebhookSecrets(config), infra.webhookQueue, config, logger, [
+    webhookEvents,
+    ...(options.webhookListeners ?? []),
+  ]);
+  const webhookWorker = new Worker<WebhookJob, void, 'send'>(QUEUE_NAMES.webhooks, (job, token) => deliverer.process(job, token), {
+    connection: webhookConnection,
+    prefix: config.queuePrefix,
+    concurrency: config.webhooks.workerConcurrency,
+    // BullMQ renews the lock while a try runs; a short one notices a killed worker soon, as for deliveries.
+    lockDuration,
+    stalledInterval: lockDuration,
+    maxStalledCount: 10,
+  });
+  webhookWorker.on('error', (error) => logger.error({ err: error }, 'webhook worker error'));
+  const webhookSweeper = new WebhookSweeper(infra.db, infra.webhookQueue, config);
+  webhookSweeper.on('error', (error) => logger.error({ err: error }, 'webhook sweeper error'));
+  webhookSweeper.on('swept', (requeued: number) => {
+    if (requeued > 0) logger.info({ requeued }, 'sweeper re-enqueued webhook deliveries');
+  });
+  webhookSweeper.start();
   const sweeper = new Sweeper(infra.db, infra.queue, new MessageEnqueuer(infra.queue, infra.db, config, logger), config);
   sweeper.on('error', (error) => logger.error({ err: error }, 'sweeper error'));
   sweeper.on('swept', (report: { requeued: number; reclaimed: number }) => {
@@ -76,6 +115,7 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const heartbeat = new Heartbeat(infra.redis, config.queuePrefix, workerId, options.heartbeatTtlMs);
   heartbeat.on('error', (error) => logger.warn({ err: error }, 'heartbeat failed'));
   await worker.waitUntilReady();
+  await webhookWorker.waitUntilReady();
   await heartbeat.start();
   logger.info({ workerId, concurrency: config.workerConcurrency, providers: providers.map((p) => p.name) }, 'worker started');
 
@@ -84,23 +124,25 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     stopping ??= (async () => {
       await heartbeat.stop();
       await sweeper.stop();
-      const closed = worker.close();
+      await webhookSweeper.stop();
+      const closed = Promise.all([worker.close(), webhookWorker.close()]);
       const timedOut = await Promise.race([
         closed.then(() => false),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
       ]);
       if (timedOut) {
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight sends did not finish in time; their leases will expire and the sweeper will retry them');
-        await worker.close(true);
+        await Promise.all([worker.close(true), webhookWorker.close(true)]);
       }
       await events.flush();
       eventsRedis.disconnect();
       unwatchCircuits();
       await chain.close();
       connection.disconnect();
+      webhookConnection.disconnect();
       logger.info({ workerId }, 'worker stopped');
     })();
     return stopping;
   };
-  return { workerId, worker, sweeper, breaker, stop };
+  return { workerId, worker, webhookWorker, sweeper, webhookSweeper, breaker, stop };
 }

@@ -31,7 +31,8 @@ export class DeliveryLedger {
     GROUP_COMMIT,
   );
   readonly #sent = new Coalescer<SentOutcome, boolean>(async (outcomes) => {
-    const written = await markSent(this.db, outcomes);
+    const { written, webhookDeliveries } = await markSent(this.db, outcomes);
+    this.onWebhookDeliveries(webhookDeliveries);
     return outcomes.map((outcome) => written.has(outcome.id));
   }, GROUP_COMMIT);
   readonly #renewals = new Coalescer<Claim, boolean>(async (claims) => {
@@ -42,6 +43,8 @@ export class DeliveryLedger {
   constructor(
     private readonly db: Db,
     readonly leaseMs: number,
+    /** Told the webhook deliveries an outcome wrote, to enqueue them. */
+    private readonly onWebhookDeliveries: (ids: readonly string[]) => void = () => undefined,
   ) {}
 
   /** Takes a message for sending under a fresh claim; undefined when it is someone else's or finished. */
@@ -101,7 +104,9 @@ export class DeliveryLedger {
     return markRetrying(this.db, claim, error, attempt);
   }
 
-  markFailed(claim: Claim, failure: Failure, attempt: AttemptRecord): Promise<boolean> {
-    return markFailed(this.db, claim, failure, attempt);
+  async markFailed(claim: Claim, failure: Failure, attempt: AttemptRecord): Promise<boolean> {
+    const { written, webhookDeliveries } = await markFailed(this.db, claim, failure, attempt);
+    this.onWebhookDeliveries(webhookDeliveries);
+    return written;
   }
 }

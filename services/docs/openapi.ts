@@ -21,6 +21,7 @@ import { MESSAGE_STATUSES } from '../domain/message-statuses';
 import { listQuerySchema } from '../messages/pagination';
 import { acceptedResponseSchema, attemptViewSchema, contactViewSchema, eventViewSchema, notificationViewSchema } from '../messages/views';
 import { batchItemSchema, batchResultSchema, notifyRequestSchema } from '../notifications/schema';
+import { createEndpointSchema, deliveryViewSchema, endpointViewSchema, testResultSchema, updateEndpointSchema } from '../webhooks/schema';
 
 const problemSchema = z.object({
   type: z.string(),
@@ -49,6 +50,9 @@ const BatchResult = batchResultSchema.meta({ id: 'BatchResult' });
 const StatusChange = z
   .object({ id: z.string().uuid(), kind: z.enum(['contact', 'notification']), status: z.enum(MESSAGE_STATUSES) })
   .meta({ id: 'StatusChange' });
+
+const WebhookEndpoint = endpointViewSchema.meta({ id: 'WebhookEndpoint' });
+const WebhookDelivery = deliveryViewSchema.meta({ id: 'WebhookDelivery' });
 
 const pageOf = (item: z.ZodType) =>
   z.object({ count: z.number().int(), next: z.string().nullable(), previous: z.string().nullable(), results: z.array(item) });
@@ -200,6 +204,48 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       ...authErrors,
     },
   });
+  const webhookParams = idParams;
+  const webhookPaths: Parameters<typeof registry.registerPath>[0][] = [
+    { method: 'get', path: '/api/webhooks', summary: "The caller's webhook endpoints", responses: { '200': json(z.object({ results: z.array(WebhookEndpoint) }), 'The endpoints') } },
+    {
+      method: 'post',
+      path: '/api/webhooks',
+      summary: 'Add a webhook endpoint; the answer shows its whsec_ secret once',
+      request: { body: { content: { 'application/json': { schema: createEndpointSchema.meta({ id: 'WebhookEndpointRequest' }) } } } },
+      responses: { '201': json(WebhookEndpoint, 'Created, with the secret'), '422': problem('Invalid fields, or a url that is not https or not a public address'), '503': problem('CREDENTIALS_KEYS is not set') },
+    },
+    { method: 'get', path: '/api/webhooks/{id}', summary: 'One endpoint', request: { params: webhookParams }, responses: { '200': json(WebhookEndpoint, 'The endpoint'), '404': problem('Unknown id, or an endpoint of another client') } },
+    {
+      method: 'patch',
+      path: '/api/webhooks/{id}',
+      summary: 'Change an endpoint, re-enable it, or rotate its secret (the old one signs too for 24 h)',
+      request: { params: webhookParams, body: { content: { 'application/json': { schema: updateEndpointSchema.meta({ id: 'WebhookEndpointPatch' }) } } } },
+      responses: { '200': json(WebhookEndpoint, 'Changed; with the new secret after a rotation'), '404': problem('Unknown id'), '422': problem('Invalid fields') },
+    },
+    { method: 'delete', path: '/api/webhooks/{id}', summary: 'Delete an endpoint and its delivery log', request: { params: webhookParams }, responses: { '204': { description: 'Deleted' }, '404': problem('Unknown id') } },
+    {
+      method: 'post',
+      path: '/api/webhooks/{id}/test',
+      summary: 'Send a webhook.test event now and answer what the receiver said',
+      request: { params: webhookParams },
+      responses: { '200': json(testResultSchema.meta({ id: 'WebhookTestResult' }), 'The receiver answered, or why not'), '404': problem('Unknown id') },
+    },
+    {
+      method: 'get',
+      path: '/api/webhooks/{id}/deliveries',
+      summary: 'The delivery log, newest first (100), each with its tries',
+      request: { params: webhookParams },
+      responses: { '200': json(z.object({ results: z.array(WebhookDelivery) }), 'The deliveries'), '404': problem('Unknown id') },
+    },
+    {
+      method: 'post',
+      path: '/api/webhooks/{id}/deliveries/{delivery_id}/replay',
+      summary: 'Send a delivery again (the same webhook-id)',
+      request: { params: z.object({ id: z.string().uuid(), delivery_id: z.string().uuid() }) },
+      responses: { '202': json(z.object({ id: z.string().uuid(), status: z.literal('pending') }), 'Queued'), '404': problem('Unknown endpoint or delivery') },
+    },
+  ];
+  for (const path of webhookPaths) registry.registerPath({ ...path, security: bearer, responses: { ...path.responses, ...authErrors } });
   registry.registerPath({
     method: 'get',
     path: '/api/notify/{id}/attachments/{n}',

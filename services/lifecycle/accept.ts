@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../database';
 import type { MessageRow, NewMessage } from '../messages/tables';
+import { EVENT_RETURNING, WEBHOOK_DELIVERY_IDS, webhookDeliveriesCte } from './webhook-deliveries';
 
 /** A file to store with its message. */
 export interface AttachmentDraft {
@@ -34,11 +35,15 @@ function firstStatus(draft: MessageDraft, now: Date): NewMessage['status'] {
  * in one multi-row INSERT … ON CONFLICT DO NOTHING; returns only the rows whose idempotency key
  * was new. The rows travel as one JSON parameter that Postgres expands (json_populate_recordset)
  * rather than as bind parameters per column: a 1000-row batch costs a third of the client CPU.
- * Accepting writes no event, except for a suppressed message, whose `suppressed` event is
- * written by the same statement.
+ * Accepting writes no event, except for a suppressed message, whose `suppressed` event (and its
+ * webhook deliveries) is written by the same statement; `webhookDeliveries` are to be enqueued.
  */
-export async function acceptMessages(db: Db, drafts: readonly MessageDraft[], now = new Date()): Promise<AcceptedMessage[]> {
-  if (drafts.length === 0) return [];
+export async function acceptMessages(
+  db: Db,
+  drafts: readonly MessageDraft[],
+  now = new Date(),
+): Promise<{ rows: AcceptedMessage[]; webhookDeliveries: string[] }> {
+  if (drafts.length === 0) return { rows: [], webhookDeliveries: [] };
   const rows = drafts.map(({ suppressionReason, attachments, ...draft }) => ({
     ...draft,
     status: firstStatus({ ...draft, suppressionReason }, now),
@@ -58,12 +63,15 @@ export async function acceptMessages(db: Db, drafts: readonly MessageDraft[], no
     on conflict (client_id, idempotency_key) do nothing`;
   const anySuppressed = rows.some((row) => row.status === 'suppressed');
   const files = attachmentRows(drafts);
-  // The common case keeps its one plain statement; the CTE is only for suppressed rows and files.
-  if (!anySuppressed && files.length === 0) return (await sql<AcceptedMessage>`${insert} returning ${returning}`.execute(db)).rows;
+  // The common case keeps its one plain statement; the CTEs are only for suppressed rows and files.
+  if (!anySuppressed && files.length === 0) {
+    return { rows: (await sql<AcceptedMessage>`${insert} returning ${returning}`.execute(db)).rows, webhookDeliveries: [] };
+  }
   const events = sql`, events as (
-    insert into message_events (message_id, type, data)
-    select id, 'suppressed', jsonb_build_object('reason', suppression_reason) from inserted where status = 'suppressed'
-  )`;
+      insert into message_events (message_id, type, data)
+      select id, 'suppressed', jsonb_build_object('reason', suppression_reason) from inserted where status = 'suppressed'
+      returning ${EVENT_RETURNING}
+    ), ${webhookDeliveriesCte('inserted')}`;
   // Files travel base64 in one JSON parameter and are decoded by Postgres; only new messages get them.
   const attachments = sql`, attachments as (
     insert into message_attachments (message_id, position, filename, content_type, content_id, size, sha256, content)
@@ -73,12 +81,13 @@ export async function acceptMessages(db: Db, drafts: readonly MessageDraft[], no
            content_type text, content_id text, size integer, sha256 text, content text)
         on f.client_id = i.client_id and f.idempotency_key = i.idempotency_key
   )`;
-  const result = await sql<AcceptedMessage>`
-    with inserted as (${insert} returning ${returning}, suppression_reason)
+  const result = await sql<AcceptedMessage & { webhook_deliveries?: string[] }>`
+    with inserted as (${insert} returning ${returning}, suppression_reason, tags, metadata)
     ${anySuppressed ? events : sql``}
     ${files.length > 0 ? attachments : sql``}
-    select ${returning} from inserted`.execute(db);
-  return result.rows;
+    select ${returning}${anySuppressed ? sql`, ${WEBHOOK_DELIVERY_IDS}` : sql``} from inserted`.execute(db);
+  const webhookDeliveries = result.rows[0]?.webhook_deliveries ?? [];
+  return { rows: result.rows.map(({ webhook_deliveries: _ids, ...row }) => row), webhookDeliveries };
 }
 
 function attachmentRows(drafts: readonly MessageDraft[]) {

@@ -57,6 +57,8 @@ export class MessageAcceptance {
     private readonly enqueuer: MessageEnqueuer,
     private readonly logger: Logger,
     private readonly onAccepted: AcceptObserver = () => undefined,
+    /** Told the webhook deliveries a suppressed message's event wrote, to enqueue them. */
+    private readonly onWebhookDeliveries: (ids: readonly string[]) => void = () => undefined,
   ) {
     // A group serves many requests, so its log lines carry none of their ids.
     this.#singles = new Coalescer((requests) => withLogContext({}, () => this.acceptMany(requests)), ACCEPT_COALESCING);
@@ -115,7 +117,9 @@ export class MessageAcceptance {
   private async insert(drafts: readonly MessageDraft[], now: Date): Promise<{ inserted: AcceptedMessage[]; unstorable: Set<string> }> {
     const unstorable = new Set<string>();
     try {
-      return { inserted: await acceptMessages(this.db, drafts, now), unstorable };
+      const { rows, webhookDeliveries } = await acceptMessages(this.db, drafts, now);
+      this.onWebhookDeliveries(webhookDeliveries);
+      return { inserted: rows, unstorable };
     } catch (error) {
       if (!isDataError(error)) throw error;
       // The driver's message and detail can echo the refused value: log the code only.
@@ -124,7 +128,9 @@ export class MessageAcceptance {
     const inserted: AcceptedMessage[] = [];
     for (const draft of drafts) {
       try {
-        inserted.push(...(await acceptMessages(this.db, [draft], now)));
+        const { rows, webhookDeliveries } = await acceptMessages(this.db, [draft], now);
+        this.onWebhookDeliveries(webhookDeliveries);
+        inserted.push(...rows);
       } catch (error) {
         if (!isDataError(error)) throw error;
         unstorable.add(slotOf(draft.client_id, draft.idempotency_key));

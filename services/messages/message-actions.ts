@@ -24,6 +24,8 @@ export class MessageActions {
     private readonly queue: DeliveryQueue,
     private readonly enqueuer: MessageEnqueuer,
     private readonly logger: Logger,
+    /** Told the webhook deliveries a transition wrote, to enqueue them. */
+    private readonly onWebhookDeliveries: (ids: readonly string[]) => void = () => undefined,
   ) {}
 
   /** Cancels a notification that is not being sent yet; refused once it is sending or finished. */
@@ -33,6 +35,7 @@ export class MessageActions {
       if (result.status === undefined) throw new NotFoundError('No notification with this id.');
       throw new InvalidStateError(`The notification is ${result.status} and can no longer be cancelled.`);
     }
+    this.onWebhookDeliveries(result.webhookDeliveries);
     // The claim would refuse a cancelled row anyway; removing the job just frees Redis sooner.
     try {
       const job = await this.queue.getJob(id);

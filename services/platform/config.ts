@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_NAMES, type ProviderName } from '../domain/provider-names';
+import { parseKeyring } from './crypto';
 
 export type { ProviderName };
 
@@ -11,6 +12,25 @@ const optionalText = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const bool = (fallback: boolean) =>
+  z.preprocess(emptyAsUnset, z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false')).transform((value) => value === 'true' || value === '1');
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** `5s,5m,30m,2h`: each a whole number with a unit of ms, s, m or h, in milliseconds. */
+const durations = z
+  .string()
+  .default('5s,5m,30m,2h,5h,10h,10h')
+  .transform((value, ctx) => {
+    const result: number[] = [];
+    for (const item of value.split(',').map((part) => part.trim()).filter((part) => part.length > 0)) {
+      const match = /^(\d+)(ms|s|m|h)$/.exec(item);
+      if (match === null) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not a duration such as 5s, 30m or 2h` });
+        return z.NEVER;
+      }
+      result.push(Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS]);
+    }
+    return result;
+  });
 const list = z
   .string()
   .default('')
@@ -64,6 +84,14 @@ export const configSchema = z
     ACCESS_TOKEN_TTL_S: int(3600, 60, 86400),
     REFRESH_TOKEN_TTL_S: int(30 * 24 * 3600, 60),
     ATTACHMENTS_MAX_BYTES: int(10 * 1024 * 1024, 1, 10 * 1024 * 1024),
+    CREDENTIALS_KEYS: optionalText,
+    WEBHOOK_RETRY_SCHEDULE: durations,
+    WEBHOOK_DISABLE_AFTER_H: z.preprocess(emptyAsUnset, z.coerce.number().positive().default(120)),
+    WEBHOOK_CONCURRENCY_PER_ENDPOINT: int(4, 1),
+    WEBHOOK_WORKER_CONCURRENCY: int(50, 1),
+    WEBHOOK_TIMEOUT_MS: int(10000, 1),
+    WEBHOOK_ALLOW_HTTP: bool(false),
+    WEBHOOK_ALLOW_PRIVATE: bool(false),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -82,6 +110,13 @@ export const configSchema = z
     for (const target of env.CONTACT_REDIRECT_ALLOWLIST) {
       if (!isWebUrl(target)) {
         ctx.addIssue({ code: 'custom', path: ['CONTACT_REDIRECT_ALLOWLIST'], message: `"${target}" is not an absolute http(s) URL` });
+      }
+    }
+    if (env.CREDENTIALS_KEYS !== undefined) {
+      try {
+        parseKeyring(env.CREDENTIALS_KEYS);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['CREDENTIALS_KEYS'], message: (error as Error).message });
       }
     }
     for (const provider of env.MAIL_PROVIDERS) {
@@ -137,6 +172,18 @@ export interface Config {
   };
   /** Decoded bytes of all a message's attachments together. */
   readonly attachmentsMaxBytes: number;
+  /** CREDENTIALS_KEYS, parsed: the first key seals, all open; undefined when unset. */
+  readonly credentialsKeys?: ReadonlyMap<string, Buffer>;
+  readonly webhooks: {
+    /** Delay before each retry, in milliseconds; a delivery is given up after the last. */
+    readonly retryScheduleMs: readonly number[];
+    readonly disableAfterMs: number;
+    readonly concurrencyPerEndpoint: number;
+    readonly workerConcurrency: number;
+    readonly timeoutMs: number;
+    readonly allowHttp: boolean;
+    readonly allowPrivate: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -165,7 +212,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const env = parsed.data;
-  return deepFreeze({
+  const config = deepFreeze<Config>({
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -201,7 +248,18 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       refreshTokenTtlS: env.REFRESH_TOKEN_TTL_S,
     },
     attachmentsMaxBytes: env.ATTACHMENTS_MAX_BYTES,
+    webhooks: {
+      retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE,
+      disableAfterMs: Math.round(env.WEBHOOK_DISABLE_AFTER_H * 3_600_000),
+      concurrencyPerEndpoint: env.WEBHOOK_CONCURRENCY_PER_ENDPOINT,
+      workerConcurrency: env.WEBHOOK_WORKER_CONCURRENCY,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      allowHttp: env.WEBHOOK_ALLOW_HTTP,
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+    },
   });
+  // Key bytes stay out of the frozen tree (deepFreeze cannot freeze a Buffer's contents anyway).
+  return env.CREDENTIALS_KEYS === undefined ? config : Object.freeze({ ...config, credentialsKeys: parseKeyring(env.CREDENTIALS_KEYS) });
 }
 
 /** Reads `process.env`: the only place in Herald that does. */

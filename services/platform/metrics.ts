@@ -47,6 +47,9 @@ export class HeraldMetrics {
   readonly deliveryDuration: Histogram<'provider'>;
   readonly sweeperRequeued: Counter<'reason'>;
   readonly staleClaimWrites: Counter<'transition'>;
+  readonly webhookDeliveries: Counter<'outcome'>;
+  readonly webhookEventToDelivery: Histogram;
+  readonly webhookEndpointsDisabled: Counter;
   readonly #circuits = new Set<CircuitSource>();
   readonly #bodyBudgets = new Set<BodyBudgetSource>();
 
@@ -97,6 +100,24 @@ export class HeraldMetrics {
       labelNames: ['transition'],
       registers,
     });
+    this.webhookDeliveries = new Counter({
+      name: 'herald_webhook_deliveries_total',
+      help: 'Webhook tries by outcome: delivered, retry (will be tried again), failed (given up).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.webhookEventToDelivery = new Histogram({
+      name: 'herald_webhook_event_to_delivery_seconds',
+      help: 'From an event to its webhook being delivered (2xx), retries included.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 36000],
+      registers,
+    });
+    this.webhookEndpointsDisabled = new Counter({
+      name: 'herald_webhook_endpoints_disabled_total',
+      help: 'Webhook endpoints disabled by Herald: a 410, or failing for WEBHOOK_DISABLE_AFTER_H.',
+      registers,
+    });
+    for (const outcome of ['delivered', 'retry', 'failed']) this.webhookDeliveries.inc({ outcome }, 0);
     for (const kind of labels.messageKinds) this.messagesAccepted.inc({ kind }, 0);
     for (const reason of SWEEP_REASONS) this.sweeperRequeued.inc({ reason }, 0);
 

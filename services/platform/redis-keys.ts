@@ -5,7 +5,7 @@
  */
 
 /** The BullMQ queues; their keys live under the prefix. */
-export const QUEUE_NAMES = { deliveries: 'deliveries' } as const;
+export const QUEUE_NAMES = { deliveries: 'deliveries', webhooks: 'webhooks' } as const;
 
 /** A sorted set of live workers scored by when their heartbeat expires. */
 export function heartbeatKey(prefix: string): string {

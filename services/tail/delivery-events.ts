@@ -6,6 +6,7 @@ import { TRY_OUTCOMES } from '../domain/try-outcomes';
 import { Coalescer } from '../platform/coalescer';
 import { deliveryEventsKey } from '../platform/redis-keys';
 import type { Redis } from '../platform/redis';
+import type { WebhookTryReport } from '../webhooks/deliverer';
 
 /** The capped stream every worker appends to; under the queue prefix, so one hash slot in Redis Cluster. */
 
@@ -34,6 +35,8 @@ export const deliveryEventSchema = z.object({
   errorClass: z.string().nullable(),
   durationMs: z.number().int().min(0),
   worker: z.string(),
+  /** Present when the attempt is a webhook try about the message rather than a send of it. */
+  webhook: z.object({ eventId: z.string(), type: z.string(), endpointId: z.string(), statusCode: z.number().int().nullable() }).optional(),
   tries: z.array(
     z.object({
       provider: z.string(),
@@ -90,6 +93,32 @@ export class DeliveryEventPublisher implements DeliveryListener {
   onAttempt(request: DeliveryRequest, result: ChainResult, durationMs: number): void {
     const append = this.#appends
       .submit(toDeliveryEvent(request, result, durationMs, this.worker))
+      .catch(this.onError)
+      .finally(() => this.#pending.delete(append));
+    this.#pending.add(append);
+  }
+
+  /** A webhook try about a message, in the same stream (provider `webhook`); events about no message are left out. */
+  webhookTry(report: WebhookTryReport): void {
+    if (report.messageId === null || report.messageKind === null) return;
+    const outcome = report.outcome === 'delivered' ? 'sent' : report.outcome === 'retry' ? 'transient' : 'permanent';
+    const event: DeliveryEvent = {
+      at: new Date().toISOString(),
+      messageId: report.messageId,
+      kind: report.messageKind,
+      attempt: report.attempt,
+      maxAttempts: Math.max(report.attempt, report.maxAttempts),
+      outcome,
+      status: report.outcome === 'delivered' ? 'sent' : report.outcome === 'retry' ? 'retrying' : 'failed',
+      provider: 'webhook',
+      errorClass: report.error,
+      durationMs: Math.round(report.durationMs),
+      worker: this.worker,
+      webhook: { eventId: report.eventId, type: report.type, endpointId: report.endpointId, statusCode: report.statusCode },
+      tries: [{ provider: 'webhook', outcome, errorClass: report.error, durationMs: Math.round(report.durationMs) }],
+    };
+    const append = this.#appends
+      .submit(event)
       .catch(this.onError)
       .finally(() => this.#pending.delete(append));
     this.#pending.add(append);

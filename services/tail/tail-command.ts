@@ -8,11 +8,11 @@ import type { DeliveryEvent } from './delivery-events';
 
 export const TAIL_USAGE = `herald tail [--json] [--kind K] [--status S] [--provider P] [--id ID] [--since T]
 
-  Follows delivery attempts from every worker as they happen.
+  Follows delivery attempts and webhook tries from every worker as they happen.
   --json          one JSON object per line, for piping (to jq, for instance)
   --kind K        contact or notification
   --status S      sent, transient, permanent (the attempt) or retrying, failed (the message)
-  --provider P    smtp, sendgrid, mailgun or outbox (any provider tried in the attempt)
+  --provider P    smtp, sendgrid, mailgun, outbox (any provider tried in the attempt), or webhook (webhook tries)
   --id ID         one message, by id or the start of it
   --since T       start from the past: 10m, 2h, 1d, or an ISO time (default: only new attempts)`;
 
@@ -58,7 +58,7 @@ export function parseTailArgs(args: readonly string[]): TailOptions {
     filter: {
       kind: oneOf('kind', values.kind, MESSAGE_KINDS) as MessageKind | undefined,
       status: oneOf('status', values.status, STATUSES),
-      provider: oneOf('provider', values.provider, PROVIDER_NAMES),
+      provider: oneOf('provider', values.provider, [...PROVIDER_NAMES, 'webhook']),
       id: values.id,
     },
   };
@@ -74,6 +74,7 @@ export function formatEvent(event: DeliveryEvent): string {
     event.messageId,
     `attempt ${event.attempt}/${event.maxAttempts}`,
     tries.length > 0 ? tries.join(' -> ') : `no provider (${event.errorClass ?? 'none'})`,
+    ...(event.webhook === undefined ? [] : [`${event.webhook.type} ${event.webhook.eventId} to endpoint ${event.webhook.endpointId}${event.webhook.statusCode === null ? '' : ` HTTP ${event.webhook.statusCode}`}`]),
     `total ${event.durationMs}ms`,
   ].join('  ');
 }

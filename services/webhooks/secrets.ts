@@ -1,0 +1,42 @@
+import { NotConfiguredError } from '../domain/errors';
+import type { Config } from '../platform/config';
+import { Keyring } from '../platform/crypto';
+import type { WebhookEndpointRow } from './tables';
+
+/** Additional data binding a sealed secret to its endpoint (and to its slot). */
+const aad = (endpointId: string, slot: 'current' | 'previous') => `webhook_endpoints:${endpointId}:${slot}`;
+
+/** Seals and opens endpoint secrets with CREDENTIALS_KEYS; without it, webhooks answer 503. */
+export class WebhookSecrets {
+  readonly #keyring: Keyring | undefined;
+
+  constructor(config: Pick<Config, 'credentialsKeys'>) {
+    this.#keyring = config.credentialsKeys === undefined ? undefined : new Keyring(new Map(config.credentialsKeys));
+  }
+
+  #ring(): Keyring {
+    if (this.#keyring === undefined) throw new NotConfiguredError('CREDENTIALS_KEYS');
+    return this.#keyring;
+  }
+
+  seal(endpointId: string, secret: string): { secret_ciphertext: string; secret_key_id: string } {
+    const sealed = this.#ring().seal(secret, aad(endpointId, 'current'));
+    return { secret_ciphertext: sealed.ciphertext, secret_key_id: sealed.keyId };
+  }
+
+  /** The secrets that sign now: the current one, and the previous one during a rotation's 24 h. */
+  signingSecrets(row: WebhookEndpointRow, now = new Date()): string[] {
+    const ring = this.#ring();
+    const secrets = [ring.open({ keyId: row.secret_key_id, ciphertext: row.secret_ciphertext }, aad(row.id, 'current'))];
+    if (
+      row.previous_secret_ciphertext !== null &&
+      row.previous_secret_key_id !== null &&
+      row.previous_secret_expires_at !== null &&
+      row.previous_secret_expires_at.getTime() > now.getTime()
+    ) {
+      // Sealed as `current` when it was; kept under the same additional data.
+      secrets.push(ring.open({ keyId: row.previous_secret_key_id, ciphertext: row.previous_secret_ciphertext }, aad(row.id, 'current')));
+    }
+    return secrets;
+  }
+}
