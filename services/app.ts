@@ -34,6 +34,12 @@ import { createRedis, type Redis } from './platform/redis';
 import { securityHeaders } from './platform/security-headers';
 import { problemOfDomainError } from './problems';
 import { createRateLimits } from './rate-limits';
+import { createEmailValidator } from './validation/create-validator';
+import type { EmailValidator } from './validation/email-validator';
+import { ValidationJobStore } from './validation/job-store';
+import { validationJobRoutes, validationRoutes } from './validation/routes';
+import { ValidationJobs } from './validation/validation-jobs';
+import { createValidationQueue, type ValidationQueue } from './validation/validation-queue';
 
 /** The long-lived connections one Herald process holds. */
 export interface Infrastructure {
@@ -43,6 +49,8 @@ export interface Infrastructure {
   /** Fail-fast connection for producing jobs and health checks. */
   readonly redis: Redis;
   readonly queue: DeliveryQueue;
+  /** The producer of validation jobs (their own queue). */
+  readonly validationQueue: ValidationQueue;
   /** This process's Prometheus registry, shared by its api and worker parts. */
   readonly metrics: HeraldMetrics;
   close(): Promise<void>;
@@ -54,6 +62,8 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
   const redis = createRedis(config.redisUrl, { failFast: true });
   const queue = createDeliveryQueue(redis, config.queuePrefix);
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+  const validationQueue = createValidationQueue(redis, config.queuePrefix);
+  validationQueue.on('error', (error) => logger.warn({ err: error }, 'validation queue connection error'));
   const metrics = new HeraldMetrics(
     {
       jobCounts: () => jobCountsByState(queue),
@@ -69,9 +79,11 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
     db,
     redis,
     queue,
+    validationQueue,
     metrics,
     close: async () => {
       await queue.close().catch(() => undefined);
+      await validationQueue.close().catch(() => undefined);
       redis.disconnect();
       await db.destroy();
     },
@@ -87,6 +99,8 @@ export interface Services {
   readonly health: HealthService;
   readonly enqueuer: MessageEnqueuer;
   readonly actions: MessageActions;
+  readonly validator: EmailValidator;
+  readonly validationJobs: ValidationJobs;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -103,6 +117,8 @@ export function createServices(infra: Infrastructure): Services {
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger),
+    validator: createEmailValidator(infra.redis, config, infra.metrics),
+    validationJobs: new ValidationJobs(new ValidationJobStore(db), infra.validationQueue, logger),
   };
 }
 
@@ -131,6 +147,8 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   );
   app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
   app.use(messageActionRoutes(services.actions, services.authenticator));
+  app.use(validationRoutes(services.validator, services.authenticator));
+  app.use(validationJobRoutes(services.validationJobs, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { AuthTables } from './auth/tables';
 import type { MessageTables } from './messages/tables';
+import type { ValidationTables } from './validation/tables';
 
 /** Every table Herald has, assembled from the capabilities that own them. */
-export interface Database extends MessageTables, AuthTables {}
+export interface Database extends MessageTables, AuthTables, ValidationTables {}
 
 export type Db = Kysely<Database>;

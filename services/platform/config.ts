@@ -57,6 +57,10 @@ export const configSchema = z
     MAX_BODY_BYTES_IN_FLIGHT: int(64 * 1024 * 1024, 1),
     METRICS_TOKEN: optionalText,
     WORKER_HTTP_PORT: int(9102, 0, 65535),
+    DNS_SERVERS: list,
+    VALIDATION_DNS_TTL_S: int(3600, 1),
+    VALIDATION_EXTRA_DISPOSABLE: list,
+    VALIDATION_POLICY: z.enum(['off', 'worker', 'accept']).default('off'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -117,6 +121,16 @@ export interface Config {
   readonly metricsToken?: string;
   readonly workerHttpPort: number;
   readonly logLevel: Env['LOG_LEVEL'];
+  readonly validation: {
+    /** Resolvers as `ip` or `ip:port`; empty for the system's. */
+    readonly dnsServers: readonly string[];
+    /** How long a domain's positive DNS answer is cached (negative ones: 5 minutes). */
+    readonly dnsTtlS: number;
+    /** Domains treated as disposable beside mailchecker's list (their subdomains too). */
+    readonly extraDisposable: readonly string[];
+    /** Where undeliverable recipients are stopped: nowhere, before the provider call, or at accept. */
+    readonly policy: Env['VALIDATION_POLICY'];
+  };
 }
 
 export class ConfigError extends Error {
@@ -172,6 +186,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     metricsToken: env.METRICS_TOKEN,
     workerHttpPort: env.WORKER_HTTP_PORT,
     logLevel: env.LOG_LEVEL,
+    validation: {
+      dnsServers: env.DNS_SERVERS,
+      dnsTtlS: env.VALIDATION_DNS_TTL_S,
+      extraDisposable: env.VALIDATION_EXTRA_DISPOSABLE.map((domain) => domain.toLowerCase()),
+      policy: env.VALIDATION_POLICY,
+    },
   });
 }
 

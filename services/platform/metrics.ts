@@ -47,6 +47,9 @@ export class HeraldMetrics {
   readonly deliveryDuration: Histogram<'provider'>;
   readonly sweeperRequeued: Counter<'reason'>;
   readonly staleClaimWrites: Counter<'transition'>;
+  readonly validations: Counter<'result'>;
+  readonly dnsLookups: Counter<'source' | 'status'>;
+  readonly validationJobRows: Counter;
   readonly #circuits = new Set<CircuitSource>();
   readonly #bodyBudgets = new Set<BodyBudgetSource>();
 
@@ -95,6 +98,23 @@ export class HeraldMetrics {
       name: 'herald_stale_claim_writes_total',
       help: 'Outcome writes refused because the claim they came from no longer held (its lease was lost); nothing was changed.',
       labelNames: ['transition'],
+      registers,
+    });
+    this.validations = new Counter({
+      name: 'herald_validations_total',
+      help: 'Addresses validated (single, batch, job and send-time checks), by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.dnsLookups = new Counter({
+      name: 'herald_dns_lookups_total',
+      help: 'Domain lookups for validation by source (cache: answered from Redis; dns: queried) and status.',
+      labelNames: ['source', 'status'],
+      registers,
+    });
+    this.validationJobRows = new Counter({
+      name: 'herald_validation_job_rows_total',
+      help: 'Lines of validation jobs processed; its rate is the job rows per second.',
       registers,
     });
     for (const kind of labels.messageKinds) this.messagesAccepted.inc({ kind }, 0);

@@ -5,7 +5,7 @@
  */
 
 /** The BullMQ queues; their keys live under the prefix. */
-export const QUEUE_NAMES = { deliveries: 'deliveries' } as const;
+export const QUEUE_NAMES = { deliveries: 'deliveries', validationJobs: 'validation-jobs' } as const;
 
 /** A sorted set of live workers scored by when their heartbeat expires. */
 export function heartbeatKey(prefix: string): string {
@@ -20,4 +20,9 @@ export function deliveryEventsKey(prefix: string): string {
 /** The key prefix of one rate limit policy's counters. */
 export function rateLimitKeyPrefix(prefix: string, policy: string): string {
   return `${prefix}:rate-limit:${policy}:`;
+}
+
+/** One domain's cached DNS answer, shared by every replica (validation). */
+export function dnsAnswerKey(prefix: string, domain: string): string {
+  return `${prefix}:herald:dns:${domain}`;
 }
