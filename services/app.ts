@@ -19,7 +19,7 @@ import { MessageRepository } from './messages/repository';
 import { messageActionRoutes } from './messages/routes';
 import { toContactView, toNotificationView } from './messages/views';
 import { notificationRoutes } from './notifications/routes';
-import { NotificationService } from './notifications/service';
+import { NotificationService, type RecipientCheck } from './notifications/service';
 import { BodyBudget, useBodyBudget } from './platform/body-budget';
 import type { Config } from './platform/config';
 import { createDb } from './platform/db';
@@ -35,11 +35,15 @@ import { securityHeaders } from './platform/security-headers';
 import { problemOfDomainError } from './problems';
 import { createRateLimits } from './rate-limits';
 import { createEmailValidator } from './validation/create-validator';
+import { DomainDns } from './validation/domain-dns';
 import type { EmailValidator } from './validation/email-validator';
+import { RecipientGuard } from './validation/recipient-guard';
 import { ValidationJobStore } from './validation/job-store';
 import { validationJobRoutes, validationRoutes } from './validation/routes';
 import { ValidationJobs } from './validation/validation-jobs';
 import { createValidationQueue, type ValidationQueue } from './validation/validation-queue';
+
+const ACCEPT_CHECK_BUDGET_MS = 300;
 
 /** The long-lived connections one Herald process holds. */
 export interface Infrastructure {
@@ -113,13 +117,20 @@ export function createServices(infra: Infrastructure): Services {
     apiKeys,
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey }),
     contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
-    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView)),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), acceptRecipientCheck(infra)),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger),
     validator: createEmailValidator(infra.redis, config, infra.metrics),
     validationJobs: new ValidationJobs(new ValidationJobStore(db), infra.validationQueue, logger),
   };
+}
+
+/** The 300 ms recipient check of VALIDATION_POLICY accept; undefined otherwise, so accept pays nothing. */
+function acceptRecipientCheck(infra: Infrastructure): RecipientCheck | undefined {
+  if (infra.config.validation.policy !== 'accept') return undefined;
+  const guard = new RecipientGuard(new DomainDns(infra.redis, infra.config, { onLookup: (source, status) => infra.metrics.dnsLookups.inc({ source, status }) }));
+  return (recipients) => guard.undeliverable(recipients, ACCEPT_CHECK_BUDGET_MS);
 }
 
 /** The HTTP API: every route of DESIGN section 6 behind the shared middleware. */

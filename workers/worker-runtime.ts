@@ -13,6 +13,13 @@ import type { MailProvider } from '../services/mail/providers/mail-provider';
 import { type DeliveryJob, QUEUE_NAMES, retryDelayMs } from '../services/platform/queue';
 import { createRedis } from '../services/platform/redis';
 import { DeliveryEventPublisher } from '../services/tail/delivery-events';
+import { DomainDns } from '../services/validation/domain-dns';
+import { createEmailValidator } from '../services/validation/create-validator';
+import { type ValidationJobListener, ValidationJobRunner } from '../services/validation/job-runner';
+import { ValidationJobStore } from '../services/validation/job-store';
+import { RecipientGuard } from '../services/validation/recipient-guard';
+import type { ValidationJobData } from '../services/validation/validation-queue';
+import { createValidationJobProcessor } from './validation-job-processor';
 import { createDeliveryProcessor } from './delivery-processor';
 import { Heartbeat } from './heartbeat';
 import { Sweeper } from './sweeper';
@@ -23,11 +30,14 @@ export interface WorkerRuntimeOptions {
   readonly breaker?: CircuitBreaker;
   readonly listeners?: readonly DeliveryListener[];
   readonly heartbeatTtlMs?: number;
+  /** Told of validation job progress and completion (the webhooks' seam). */
+  readonly validationJobListeners?: readonly ValidationJobListener[];
 }
 
 export interface WorkerRuntime {
   readonly workerId: string;
   readonly worker: Worker<DeliveryJob, void, 'deliver'>;
+  readonly validationWorker: Worker<ValidationJobData, void, 'validate'>;
   readonly sweeper: Sweeper;
   readonly breaker: CircuitBreaker;
   /** Stops taking jobs, lets in-flight sends finish within SHUTDOWN_TIMEOUT_MS, closes providers. */
@@ -51,7 +61,9 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const eventsRedis = createRedis(config.redisUrl, { failFast: true });
   const events = new DeliveryEventPublisher(eventsRedis, config.queuePrefix, workerId, (error) => logger.warn({ err: error }, 'delivery event not published'));
   const listeners = [deliveryMetricsListener(infra.metrics), events, ...(options.listeners ?? [])];
-  const delivery = new DeliveryService(new DeliveryLedger(infra.db, config.sweeper.leaseMs), chain, config, logger, listeners);
+  // VALIDATION_POLICY=worker: one cached DNS answer per recipient domain before the first provider call; off costs nothing.
+  const guard = config.validation.policy === 'worker' ? new RecipientGuard(new DomainDns(infra.redis, config, { onLookup: (source, status) => infra.metrics.dnsLookups.inc({ source, status }) })) : undefined;
+  const delivery = new DeliveryService(new DeliveryLedger(infra.db, config.sweeper.leaseMs), chain, config, logger, listeners, guard);
   const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
   const connection = createRedis(config.redisUrl);
   // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.
@@ -66,7 +78,22 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(config, attemptsMade) },
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
-  const sweeper = new Sweeper(infra.db, infra.queue, new MessageEnqueuer(infra.queue, infra.db, config, logger), config);
+  const validationJobs = new ValidationJobStore(infra.db);
+  const runner = new ValidationJobRunner(validationJobs, createEmailValidator(infra.redis, config, infra.metrics), logger, [
+    { onChunk: (_jobId, rows) => infra.metrics.validationJobRows.inc(rows) },
+    ...(options.validationJobListeners ?? []),
+  ]);
+  const validationWorker = new Worker<ValidationJobData, void, 'validate'>(QUEUE_NAMES.validationJobs, createValidationJobProcessor(runner), {
+    connection,
+    prefix: config.queuePrefix,
+    // One job at a time per process: a job is already a loop of chunks, each with its own DNS concurrency.
+    concurrency: 1,
+    lockDuration,
+    stalledInterval: lockDuration,
+    maxStalledCount: 10,
+  });
+  validationWorker.on('error', (error) => logger.error({ err: error }, 'validation worker error'));
+  const sweeper = new Sweeper(infra.db, infra.queue, new MessageEnqueuer(infra.queue, infra.db, config, logger), config, { store: validationJobs, queue: infra.validationQueue });
   sweeper.on('error', (error) => logger.error({ err: error }, 'sweeper error'));
   sweeper.on('swept', (report: { requeued: number; reclaimed: number }) => {
     infra.metrics.swept(report);
@@ -76,6 +103,7 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const heartbeat = new Heartbeat(infra.redis, config.queuePrefix, workerId, options.heartbeatTtlMs);
   heartbeat.on('error', (error) => logger.warn({ err: error }, 'heartbeat failed'));
   await worker.waitUntilReady();
+  await validationWorker.waitUntilReady();
   await heartbeat.start();
   logger.info({ workerId, concurrency: config.workerConcurrency, providers: providers.map((p) => p.name) }, 'worker started');
 
@@ -84,14 +112,14 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     stopping ??= (async () => {
       await heartbeat.stop();
       await sweeper.stop();
-      const closed = worker.close();
+      const closed = Promise.all([worker.close(), validationWorker.close()]);
       const timedOut = await Promise.race([
         closed.then(() => false),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
       ]);
       if (timedOut) {
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight sends did not finish in time; their leases will expire and the sweeper will retry them');
-        await worker.close(true);
+        await Promise.all([worker.close(true), validationWorker.close(true)]);
       }
       await events.flush();
       eventsRedis.disconnect();
@@ -102,5 +130,5 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     })();
     return stopping;
   };
-  return { workerId, worker, sweeper, breaker, stop };
+  return { workerId, worker, validationWorker, sweeper, breaker, stop };
 }

@@ -39,3 +39,11 @@ export class UnstorableValueError extends DomainError {
     super('The request holds a value that cannot be stored.');
   }
 }
+
+/** Recipients whose domains cannot receive mail (VALIDATION_POLICY accept), each with its field and reason. */
+export class RecipientUndeliverableError extends DomainError {
+  override readonly name = 'RecipientUndeliverableError';
+  constructor(readonly recipients: readonly { readonly field: string; readonly reason: string }[]) {
+    super('Some recipients cannot receive mail: their domains do not exist or accept no mail.');
+  }
+}
