@@ -11,6 +11,8 @@ export interface ZoneEntry {
   readonly rcode?: 'servfail' | 'nxdomain';
   /** Never answer: the resolver times out. */
   readonly silent?: boolean;
+  /** Answer after this many milliseconds (a slow authoritative server). */
+  readonly delayMs?: number;
 }
 
 export interface TestDnsServer {
@@ -56,7 +58,8 @@ export async function startDnsServer(zone: (name: string) => ZoneEntry | undefin
         if (type === 'A') for (const address of entry.a ?? []) answers.push({ ...base, type: Packet.TYPE.A, address });
         if (type === 'AAAA') for (const address of entry.aaaa ?? []) answers.push({ ...base, type: Packet.TYPE.AAAA, address });
       }
-      void send(response);
+      if (entry?.delayMs !== undefined) setTimeout(() => void send(response), entry.delayMs);
+      else void send(response);
     },
   });
   const addresses = await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
@@ -83,6 +86,7 @@ export function validationZone(name: string): ZoneEntry | undefined {
   if (name === 'empty.example') return {};
   if (name === 'servfail.example') return { rcode: 'servfail' };
   if (name === 'silent.example') return { silent: true };
+  if (name.endsWith('.slow.example')) return { mx: [{ exchange: 'mail.mx.example', priority: 10 }], delayMs: 20 };
   if (name === 'xn--bcher-kva.example') return { mx: [{ exchange: 'mail.mx.example', priority: 5 }] };
   return undefined;
 }
