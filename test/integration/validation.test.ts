@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { ADMIN_KEY, adminBearer } from '../support/fixtures';
+import { freePort, type HeraldProcess, spawnHerald } from '../support/herald-process';
 import { startDnsServer, type TestDnsServer, validationZone } from '../support/dns-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -137,5 +139,44 @@ describe('POST /api/validate/batch', () => {
     const res = await request(t.app).post('/api/validate/batch').set('Authorization', auth).send({ emails }).expect(422);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(JSON.stringify(res.body.errors)).toContain('emails');
+  });
+});
+
+describe('the DNS cache is shared by replicas', () => {
+  const apis: HeraldProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(apis.map((api) => api.stop()));
+  });
+
+  async function startApi(): Promise<string> {
+    const port = await freePort();
+    const api = spawnHerald(['serve', '--role', 'api'], {
+      DATABASE_URL: t.config.databaseUrl,
+      REDIS_URL: t.config.redisUrl,
+      QUEUE_PREFIX: t.config.queuePrefix,
+      DNS_SERVERS: dns.address,
+      HERALD_ADMIN_KEY: ADMIN_KEY,
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    });
+    apis.push(api);
+    await api.waitForLine(/api listening/, 30000);
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it('two api processes: the second answers from the lookup the first made', async () => {
+    const [first, second] = await Promise.all([startApi(), startApi()]);
+    const ask = async (base: string, email: string) => {
+      const res = await fetch(`${base}/api/validate/email`, { method: 'POST', headers: { Authorization: adminBearer, 'Content-Type': 'application/json' }, body: JSON.stringify({ email }) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { result: string; checks: { dns: { status: string } } };
+    };
+    expect(await ask(first, 'ada@replicas.bulk.example')).toMatchObject({ result: 'deliverable', checks: { dns: { status: 'ok' } } });
+    expect(await ask(second, 'bob@replicas.bulk.example')).toMatchObject({ result: 'deliverable', checks: { dns: { status: 'ok' } } });
+    // Negative answers are shared too.
+    await ask(first, 'ada@gone-replicas.example');
+    expect(await ask(second, 'bob@gone-replicas.example')).toMatchObject({ result: 'undeliverable', checks: { dns: { status: 'nxdomain' } } });
+    expect(dns.queries('replicas.bulk.example', 'MX')).toBe(1);
+    expect(dns.queries('gone-replicas.example', 'MX')).toBe(1);
   });
 });
