@@ -7,6 +7,8 @@ const ROLES = new Set<string>([...roleLocalParts, 'postmaster', 'abuse', 'hostma
 const FREE = new Set<string>(freeProviders);
 const POPULAR = new Set<string>(emailSpellChecker.POPULAR_DOMAINS);
 
+const MAX_REMEMBERED_DOMAINS = 50_000;
+
 /** The facts about an address that come from packaged lists rather than DNS. */
 export interface ListFacts {
   readonly disposable: boolean;
@@ -31,6 +33,8 @@ function domainAndParents(domain: string): string[] {
 export class AddressLists {
   private readonly disposable: ReadonlySet<string>;
   private readonly extra: ReadonlySet<string>;
+  /** What each domain was found to be: the typo check costs ~40 µs, and a batch or job repeats its domains. */
+  private readonly byDomain = new Map<string, { disposable: boolean; free: boolean; typoDomain: string | null }>();
 
   constructor(extraDisposable: readonly string[]) {
     this.disposable = blacklist();
@@ -43,15 +47,24 @@ export class AddressLists {
 
   /** Facts for a syntactically valid address: `local` as given, `domain` in ASCII (punycode), lower case. */
   factsOf(local: string, domain: string): ListFacts {
-    const suggested = emailSpellChecker.run({ email: `${local}@${domain}` });
-    // The checker also "corrects" TLDs of any domain (ok.test → ok.de); only a near miss of a common provider counts.
-    const isNearMiss = suggested !== undefined && suggested.domain !== domain && POPULAR.has(suggested.domain) && !POPULAR.has(domain);
-    const typo = isNearMiss ? { suggestion: suggested.full } : null;
+    const facts = this.domainFacts(domain);
     return {
-      disposable: this.isDisposable(domain),
+      disposable: facts.disposable,
       role: ROLES.has(local.toLowerCase()),
-      free: FREE.has(domain),
-      typo,
+      free: facts.free,
+      typo: facts.typoDomain === null ? null : { suggestion: `${local}@${facts.typoDomain}` },
     };
+  }
+
+  private domainFacts(domain: string) {
+    const known = this.byDomain.get(domain);
+    if (known !== undefined) return known;
+    // The checker also "corrects" TLDs of any domain (ok.test → ok.de); only a near miss of a common provider counts.
+    const suggested = emailSpellChecker.run({ email: `x@${domain}` });
+    const isNearMiss = suggested !== undefined && suggested.domain !== domain && POPULAR.has(suggested.domain) && !POPULAR.has(domain);
+    const facts = { disposable: this.isDisposable(domain), free: FREE.has(domain), typoDomain: isNearMiss ? suggested.domain : null };
+    if (this.byDomain.size >= MAX_REMEMBERED_DOMAINS) this.byDomain.clear();
+    this.byDomain.set(domain, facts);
+    return facts;
   }
 }
