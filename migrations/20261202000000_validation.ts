@@ -30,7 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       email text not null,
       result text check (result in ('deliverable', 'risky', 'undeliverable', 'unknown')),
       score integer,
-      answer jsonb,
+      answer json,
       primary key (job_id, line)
     )`.execute(db);
   await sql`create index validation_results_by_result on validation_results (job_id, result, line)`.execute(db);

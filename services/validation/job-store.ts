@@ -62,7 +62,7 @@ export class ValidationJobStore {
   async recordChunk(id: string, results: readonly LineResult[]): Promise<number> {
     const written = await sql<{ processed: number }>`
       with written as (
-        update validation_results r set result = v.result, score = v.score, answer = v.answer::jsonb
+        update validation_results r set result = v.result, score = v.score, answer = v.answer::json
           from unnest(${results.map((r) => r.line)}::int[], ${results.map((r) => r.result)}::text[], ${results.map((r) => r.score)}::int[],
                       ${results.map((r) => JSON.stringify(r.answer))}::text[]) as v(line, result, score, answer)
          where r.job_id = ${id} and r.line = v.line and r.result is null

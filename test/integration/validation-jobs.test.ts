@@ -119,6 +119,42 @@ describe('cancel', () => {
   });
 });
 
+describe('with a worker started later', () => {
+  it('a running job is cancelled between chunks: what was done stays, nothing more is', async () => {
+    const lines = Array.from({ length: 6000 }, (_, i) => `u${i}@c${i}.slow.example`);
+    const created = await upload(lines.join('\n')).expect(202);
+    const id = created.body.job_id as string;
+    const worker = await startWorkerRuntime(t.infra);
+    try {
+      await waitUntil(async () => (await status(id)).processed >= 1000, { what: 'the first chunk', timeoutMs: 30000, intervalMs: 20 });
+      const cancelled = await request(t.app).delete(`/api/validate/jobs/${id}`).set('Authorization', auth).expect(200);
+      expect(cancelled.body.status).toBe('cancelled');
+      await waitUntil(async () => (await t.infra.validationQueue.getJob(id))?.isCompleted(), { what: 'the run to stop', timeoutMs: 30000 });
+      const job = await status(id);
+      expect(job.status).toBe('cancelled');
+      expect(job.processed).toBeLessThan(6000);
+      const withResult = await t.database.db.selectFrom('validation_results').select('line').where('job_id', '=', id).where('result', 'is not', null).execute();
+      expect(withResult).toHaveLength(job.processed as number);
+    } finally {
+      await worker.stop();
+    }
+  }, 60000);
+
+  it('the sweeper re-adds a job whose queue entry was lost', async () => {
+    const created = await upload('ada@mx.example\nbob@nowhere.example').expect(202);
+    const id = created.body.job_id as string;
+    await t.infra.validationQueue.remove(id);
+    expect(await t.infra.validationQueue.getJob(id)).toBeUndefined();
+    const worker = await startWorkerRuntime(t.infra);
+    try {
+      const job = await finished(id);
+      expect(job).toMatchObject({ status: 'completed', counts: { deliverable: 1, undeliverable: 1 } });
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
 describe('a worker SIGKILLed mid-job', () => {
   const processes: HeraldProcess[] = [];
   afterAll(async () => {
