@@ -99,12 +99,13 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     infra.metrics.swept(report);
     if (report.requeued + report.reclaimed > 0) logger.info(report, 'sweeper re-enqueued messages');
   });
-  sweeper.start();
   const heartbeat = new Heartbeat(infra.redis, config.queuePrefix, workerId, options.heartbeatTtlMs);
   heartbeat.on('error', (error) => logger.warn({ err: error }, 'heartbeat failed'));
   await worker.waitUntilReady();
   await validationWorker.waitUntilReady();
   await heartbeat.start();
+  // Once both consumers are ready: what the sweeper hands back is taken at once.
+  sweeper.start();
   logger.info({ workerId, concurrency: config.workerConcurrency, providers: providers.map((p) => p.name) }, 'worker started');
 
   let stopping: Promise<void> | undefined;

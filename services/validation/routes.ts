@@ -101,7 +101,10 @@ export function validationJobRoutes(jobs: ValidationJobs, authenticator: Authent
         const id = jobIdOf(req);
         await jobs.get(principalOf(req), id);
         res.status(200).type('text/csv; charset=utf-8').setHeader('Content-Disposition', `attachment; filename="validation-${id}.csv"`);
-        await jobs.exportCsv(principalOf(req), id, res, result);
+        // Once rows are on the wire no problem can be sent: a failure cuts the answer short instead.
+        await jobs.exportCsv(principalOf(req), id, res, result).catch((error: unknown) => {
+          res.destroy(error instanceof Error ? error : new Error('export failed'));
+        });
       },
     ],
   });

@@ -1,4 +1,5 @@
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { hasScope, type Principal } from '../auth/scopes';
 import { InvalidStateError, NotFoundError } from '../domain/errors';
@@ -70,29 +71,26 @@ export class ValidationJobs {
     return { count, page: query.page, page_size: query.page_size, results: rows.map((row) => ({ line: row.line, email: row.email, result: row.result, score: row.score, ...(row.answer ?? {}) })) };
   }
 
-  /** Writes every processed line as CSV to `out`, page by page. */
+  /** Writes every processed line as CSV to `out`, page by page; ends when `out` does (a client gone stops the walk). */
   async exportCsv(principal: Principal, id: string, out: Writable, result?: ValidationResult): Promise<void> {
     await this.owned(principal, id);
-    const csv = stringify({ header: true, columns: CSV_COLUMNS, cast: { string: (value) => (FORMULA_START.test(value) ? `'${value}` : value), boolean: (value) => (value ? 'true' : 'false') } });
-    csv.pipe(out);
-    let after = 0;
-    for (;;) {
-      const rows = await this.store.resultsAfter(id, after, EXPORT_PAGE, result);
-      for (const row of rows) {
-        const answer = (row.answer ?? {}) as StoredAnswer;
-        const checks = answer.checks ?? {};
-        const written = csv.write([row.line, row.email, answer.normalized ?? '', row.result, row.score, (answer.reasons ?? []).join(' '), checks.dns?.status ?? '', checks.disposable ?? false, checks.role ?? false, checks.free ?? false, checks.typo?.suggestion ?? '']);
-        if (!written) await new Promise((resolve) => csv.once('drain', resolve));
+    const store = this.store;
+    async function* rows() {
+      let after = 0;
+      for (;;) {
+        const page = await store.resultsAfter(id, after, EXPORT_PAGE, result);
+        for (const row of page) {
+          const answer = (row.answer ?? {}) as StoredAnswer;
+          const checks = answer.checks ?? {};
+          yield [row.line, row.email, answer.normalized ?? '', row.result, row.score, (answer.reasons ?? []).join(' '), checks.dns?.status ?? '', checks.disposable ?? false, checks.role ?? false, checks.free ?? false, checks.typo?.suggestion ?? ''];
+        }
+        const last = page[page.length - 1];
+        if (last === undefined || page.length < EXPORT_PAGE) return;
+        after = last.line;
       }
-      const last = rows[rows.length - 1];
-      if (last === undefined || rows.length < EXPORT_PAGE) break;
-      after = last.line;
     }
-    await new Promise<void>((resolve, reject) => {
-      out.once('finish', resolve);
-      out.once('error', reject);
-      csv.end();
-    });
+    const csv = stringify({ header: true, columns: CSV_COLUMNS, cast: { string: (value) => (FORMULA_START.test(value) ? `'${value}` : value), boolean: (value) => (value ? 'true' : 'false') } });
+    await pipeline(Readable.from(rows()), csv, out);
   }
 
   async cancel(principal: Principal, id: string): Promise<ValidationJobView> {
