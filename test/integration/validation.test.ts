@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { ADMIN_KEY, adminBearer } from '../support/fixtures';
+import { parseExposition, valueOf } from '../support/prom-text';
 import { freePort, type HeraldProcess, spawnHerald } from '../support/herald-process';
 import { startDnsServer, type TestDnsServer, validationZone } from '../support/dns-server';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -105,6 +106,20 @@ describe('POST /api/validate/email', () => {
     await validate('first@cached.bulk.example').expect(200);
     await validate('second@cached.bulk.example').expect(200);
     expect(dns.queries('cached.bulk.example', 'MX')).toBe(1);
+  });
+
+  it('metrics count validations by result and lookups by source', async () => {
+    const scrape = async () => parseExposition((await request(t.app).get('/metrics').expect(200)).text);
+    const before = await scrape();
+    await validate('ada@metrics.bulk.example').expect(200);
+    await validate('bob@metrics.bulk.example').expect(200);
+    await validate('broken').expect(200);
+    const after = await scrape();
+    const grew = (name: string, labels: Record<string, string>) => (valueOf(after, name, labels) ?? 0) - (valueOf(before, name, labels) ?? 0);
+    expect(grew('herald_validations_total', { result: 'deliverable' })).toBe(2);
+    expect(grew('herald_validations_total', { result: 'undeliverable' })).toBe(1);
+    expect(grew('herald_dns_lookups_total', { source: 'dns', status: 'ok' })).toBe(1);
+    expect(grew('herald_dns_lookups_total', { source: 'cache', status: 'ok' })).toBe(1);
   });
 
   it('checks.dns false skips DNS: the answer is unknown at best', async () => {
