@@ -44,6 +44,13 @@ describe('uploads refused', () => {
     expect(tooMany.body.detail).toMatch(/at most 100000/);
   });
 
+  it('a body over 10 MB is refused with 413 before it is read', async () => {
+    const line = `${'a'.repeat(60)}@mx.example\n`;
+    const body = line.repeat(Math.ceil((10 * 1024 * 1024 + 1) / line.length));
+    const res = await upload(body).expect(413);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
   it('needs the validate scope; an unknown or malformed job id is 404', async () => {
     const other = await t.bearerWith('notify:send');
     await request(t.app).post('/api/validate/jobs').set('Authorization', other).set('Content-Type', 'text/plain').send('ada@mx.example').expect(403);
