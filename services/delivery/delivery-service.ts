@@ -131,6 +131,8 @@ export class DeliveryService {
 
   /** Fails the message, before any provider is called, when every recipient is undeliverable. */
   private async stopIfUndeliverable(guard: RecipientGuard, request: DeliveryRequest, claim: Claim, message: MessageToSend): Promise<DeliveryOutcome | undefined> {
+    // A contact message goes to the operator's own CONTACT_INBOX: nothing a visitor chose to check.
+    if (message.kind === 'contact') return undefined;
     const recipients = [...message.to, ...message.cc, ...message.bcc];
     if (recipients.length === 0) return undefined;
     const undeliverable = await guard.undeliverable(recipients);

@@ -69,6 +69,11 @@ describe('VALIDATION_POLICY=worker', () => {
     expect(sentTo('carol@mx.example')).toBe(1);
   });
 
+  it('a contact message, to the inbox of the operator, is not checked', async () => {
+    const res = await request(t.app).post('/api/contact').send({ name: 'Ada', email: 'ada@nowhere.example', message: 'hello' }).expect(202);
+    expect((await settled(res.body.id as string)).status).toBe('sent');
+  });
+
   it('unknown (SERVFAIL, timeout) never blocks', async () => {
     const id = await notify(['dave@servfail.example']);
     expect((await settled(id)).status).toBe('sent');
