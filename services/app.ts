@@ -26,7 +26,7 @@ import { MessageRepository } from './messages/repository';
 import { messageActionRoutes } from './messages/routes';
 import { toContactView, toNotificationView } from './messages/views';
 import { notificationRoutes } from './notifications/routes';
-import { NotificationService } from './notifications/service';
+import { NotificationService, type RecipientCheck } from './notifications/service';
 import { BodyBudget, useBodyBudget } from './platform/body-budget';
 import type { Config } from './platform/config';
 import { createDb } from './platform/db';
@@ -44,6 +44,16 @@ import { webhookRoutes } from './webhooks/routes';
 import { WebhookService } from './webhooks/service';
 import { problemOfDomainError } from './problems';
 import { createRateLimits } from './rate-limits';
+import { createEmailValidator } from './validation/create-validator';
+import { DomainDns } from './validation/domain-dns';
+import type { EmailValidator } from './validation/email-validator';
+import { RecipientGuard } from './validation/recipient-guard';
+import { ValidationJobStore } from './validation/job-store';
+import { validationJobRoutes, validationRoutes } from './validation/routes';
+import { ValidationJobs } from './validation/validation-jobs';
+import { createValidationQueue, type ValidationQueue } from './validation/validation-queue';
+
+const ACCEPT_CHECK_BUDGET_MS = 300;
 
 /** The long-lived connections one Herald process holds. */
 export interface Infrastructure {
@@ -55,6 +65,8 @@ export interface Infrastructure {
   readonly queue: DeliveryQueue;
   /** The webhook deliveries' own queue (design/webhooks.md). */
   readonly webhookQueue: WebhookQueue;
+  /** The producer of validation jobs (their own queue). */
+  readonly validationQueue: ValidationQueue;
   /** This process's Prometheus registry, shared by its api and worker parts. */
   readonly metrics: HeraldMetrics;
   close(): Promise<void>;
@@ -68,6 +80,8 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
   const webhookQueue = createWebhookQueue(redis, config.queuePrefix);
   webhookQueue.on('error', (error) => logger.warn({ err: error }, 'webhook queue connection error'));
+  const validationQueue = createValidationQueue(redis, config.queuePrefix);
+  validationQueue.on('error', (error) => logger.warn({ err: error }, 'validation queue connection error'));
   const metrics = new HeraldMetrics(
     {
       jobCounts: () => jobCountsByState(queue),
@@ -84,10 +98,12 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
     redis,
     queue,
     webhookQueue,
+    validationQueue,
     metrics,
     close: async () => {
       await queue.close().catch(() => undefined);
       await webhookQueue.close().catch(() => undefined);
+      await validationQueue.close().catch(() => undefined);
       redis.disconnect();
       await db.destroy();
     },
@@ -107,6 +123,8 @@ export interface Services {
   readonly webhooks: WebhookService;
   /** Enqueues the webhook deliveries a transition wrote. */
   readonly webhookDispatcher: WebhookDispatcher;
+  readonly validator: EmailValidator;
+  readonly validationJobs: ValidationJobs;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -133,13 +151,22 @@ export function createServices(infra: Infrastructure): Services {
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey, users }),
     accounts,
     contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
-    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), config),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), config, acceptRecipientCheck(infra)),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger, dispatch),
     webhooks: new WebhookService(db, infra.webhookQueue, config),
     webhookDispatcher,
+    validator: createEmailValidator(infra.redis, config, infra.metrics),
+    validationJobs: new ValidationJobs(new ValidationJobStore(db), infra.validationQueue, logger),
   };
+}
+
+/** The 300 ms recipient check of VALIDATION_POLICY accept; undefined otherwise, so accept pays nothing. */
+function acceptRecipientCheck(infra: Infrastructure): RecipientCheck | undefined {
+  if (infra.config.validation.policy !== 'accept') return undefined;
+  const guard = new RecipientGuard(new DomainDns(infra.redis, infra.config, { onLookup: (source, status) => infra.metrics.dnsLookups.inc({ source, status }) }));
+  return (recipients) => guard.undeliverable(recipients, ACCEPT_CHECK_BUDGET_MS);
 }
 
 /** The HTTP API: every route of DESIGN section 6 behind the shared middleware. */
@@ -169,6 +196,8 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(messageActionRoutes(services.actions, services.authenticator));
   app.use(accountRoutes(services.accounts, services.authenticator, { publicRateLimit: limits.accountsPublic }));
   app.use(webhookRoutes(services.webhooks, services.authenticator));
+  app.use(validationRoutes(services.validator, services.authenticator));
+  app.use(validationJobRoutes(services.validationJobs, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

@@ -2,9 +2,10 @@ import type { Kysely } from 'kysely';
 import type { AccountTables } from './accounts/tables';
 import type { AuthTables } from './auth/tables';
 import type { MessageTables } from './messages/tables';
+import type { ValidationTables } from './validation/tables';
 import type { WebhookTables } from './webhooks/tables';
 
 /** Every table Herald has, assembled from the capabilities that own them. */
-export interface Database extends MessageTables, AuthTables, AccountTables, WebhookTables {}
+export interface Database extends MessageTables, AuthTables, AccountTables, WebhookTables, ValidationTables {}
 
 export type Db = Kysely<Database>;

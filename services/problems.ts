@@ -10,6 +10,7 @@ import {
   NotFoundError,
   SenderNotAllowedError,
   TooManyAttemptsError,
+  RecipientUndeliverableError,
   UnstorableValueError,
 } from './domain/errors';
 import { Problem } from './platform/errors';
@@ -30,6 +31,10 @@ export function problemOfDomainError(error: unknown): Problem | undefined {
   if (error instanceof IdempotencyKeyReusedError) return new Problem(422, 'Idempotency Key Reused', error.message);
   if (error instanceof UnstorableValueError) {
     return new Problem(422, 'Unprocessable Content', error.message, { errors: [{ field: '(body)', message: error.message }] });
+  }
+  if (error instanceof RecipientUndeliverableError) {
+    const errors = error.recipients.map((r) => ({ field: r.field, message: `undeliverable: ${r.reason}` }));
+    return new Problem(422, 'Recipient Undeliverable', error.message, { error_class: 'recipient_undeliverable', errors });
   }
   return undefined;
 }

@@ -4,6 +4,14 @@ import { findExpiredLeases, findWaiting, reclaimExpired, type SweepCursor, takeP
 import type { MessageEnqueuer } from '../services/messages/enqueuer';
 import type { Config } from '../services/platform/config';
 import type { DeliveryQueue } from '../services/platform/queue';
+import type { ValidationJobStore } from '../services/validation/job-store';
+import { enqueueValidationJob, type ValidationQueue } from '../services/validation/validation-queue';
+
+/** The validation jobs the sweeper looks after: unfinished rows whose queue entry is gone. */
+export interface SweptValidationJobs {
+  readonly store: ValidationJobStore;
+  readonly queue: ValidationQueue;
+}
 
 /** Rows looked at per pass and per query: each costs a Redis lookup of its job. */
 const PAGE = 500;
@@ -33,6 +41,7 @@ export class Sweeper extends EventEmitter {
     private readonly queue: DeliveryQueue,
     private readonly enqueuer: MessageEnqueuer,
     private readonly config: Pick<Config, 'sweeper'>,
+    private readonly validationJobs?: SweptValidationJobs,
   ) {
     super();
   }
@@ -62,9 +71,30 @@ export class Sweeper extends EventEmitter {
       const reclaimed = await this.reclaim(trx);
       let requeued = (await this.enqueuer.replaceJobs(await takePending(trx, graceCutoff, PAGE), { waitForActive: false })).added.length;
       requeued += await this.requeueWaiting(trx, graceCutoff);
+      requeued += await this.requeueValidationJobs(graceCutoff);
       return { ran: true, requeued, reclaimed };
     });
     return report ?? { ran: false, requeued: 0, reclaimed: 0 };
+  }
+
+  /**
+   * Unfinished validation jobs idle past the grace period whose queue entry is missing or
+   * finished (Redis lost it, or the API could not add it): added again. A live entry (waiting,
+   * active, or stalled and about to be retried by BullMQ) is left alone.
+   */
+  private async requeueValidationJobs(graceCutoff: Date): Promise<number> {
+    if (this.validationJobs === undefined) return 0;
+    const { store, queue } = this.validationJobs;
+    let added = 0;
+    for (const id of await store.idleUnfinished(graceCutoff, PAGE)) {
+      const job = await queue.getJob(id);
+      const state = await job?.getState();
+      if (state !== undefined && state !== 'completed' && state !== 'failed' && state !== 'unknown') continue;
+      await job?.remove().catch(() => undefined);
+      await enqueueValidationJob(queue, id);
+      added += 1;
+    }
+    return added;
   }
 
   /** Expired leases whose job is still active are a live send (or BullMQ's stall check's to handle): left alone. */

@@ -13,6 +13,13 @@ import type { MailProvider } from '../services/mail/providers/mail-provider';
 import { type DeliveryJob, QUEUE_NAMES, retryDelayMs } from '../services/platform/queue';
 import { createRedis } from '../services/platform/redis';
 import { DeliveryEventPublisher } from '../services/tail/delivery-events';
+import { DomainDns } from '../services/validation/domain-dns';
+import { createEmailValidator } from '../services/validation/create-validator';
+import { type ValidationJobListener, ValidationJobRunner } from '../services/validation/job-runner';
+import { ValidationJobStore } from '../services/validation/job-store';
+import { RecipientGuard } from '../services/validation/recipient-guard';
+import type { ValidationJobData } from '../services/validation/validation-queue';
+import { createValidationJobProcessor } from './validation-job-processor';
 import { createDeliveryProcessor } from './delivery-processor';
 import { Heartbeat } from './heartbeat';
 import { Sweeper } from './sweeper';
@@ -30,12 +37,15 @@ export interface WorkerRuntimeOptions {
   readonly heartbeatTtlMs?: number;
   /** Told of every webhook try, after the metrics and the tail. */
   readonly webhookListeners?: readonly ((report: WebhookTryReport) => void)[];
+  /** Told of validation job progress and completion (the webhooks' seam). */
+  readonly validationJobListeners?: readonly ValidationJobListener[];
 }
 
 export interface WorkerRuntime {
   readonly workerId: string;
   readonly worker: Worker<DeliveryJob, void, 'deliver'>;
   readonly webhookWorker: Worker<WebhookJob, void, 'send'>;
+  readonly validationWorker: Worker<ValidationJobData, void, 'validate'>;
   readonly sweeper: Sweeper;
   readonly webhookSweeper: WebhookSweeper;
   readonly breaker: CircuitBreaker;
@@ -62,7 +72,9 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const listeners = [deliveryMetricsListener(infra.metrics), events, ...(options.listeners ?? [])];
   const webhookDispatcher = new WebhookDispatcher(infra.webhookQueue, logger);
   const ledger = new DeliveryLedger(infra.db, config.sweeper.leaseMs, (ids) => webhookDispatcher.dispatch(ids));
-  const delivery = new DeliveryService(ledger, chain, config, logger, listeners);
+  // VALIDATION_POLICY=worker: one cached DNS answer per recipient domain before the first provider call; off costs nothing.
+  const guard = config.validation.policy === 'worker' ? new RecipientGuard(new DomainDns(infra.redis, config, { onLookup: (source, status) => infra.metrics.dnsLookups.inc({ source, status }) })) : undefined;
+  const delivery = new DeliveryService(ledger, chain, config, logger, listeners, guard);
   const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
   const connection = createRedis(config.redisUrl);
   // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.
@@ -98,6 +110,20 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     stalledInterval: lockDuration,
     maxStalledCount: 10,
   });
+  const validationJobs = new ValidationJobStore(infra.db);
+  const runner = new ValidationJobRunner(validationJobs, createEmailValidator(infra.redis, config, infra.metrics), logger, [
+    { onChunk: (_jobId, rows) => infra.metrics.validationJobRows.inc(rows) },
+    ...(options.validationJobListeners ?? []),
+  ]);
+  const validationWorker = new Worker<ValidationJobData, void, 'validate'>(QUEUE_NAMES.validationJobs, createValidationJobProcessor(runner), {
+    connection,
+    prefix: config.queuePrefix,
+    // One job at a time per process: a job is already a loop of chunks, each with its own DNS concurrency.
+    concurrency: 1,
+    lockDuration,
+    stalledInterval: lockDuration,
+    maxStalledCount: 10,
+  });
   webhookWorker.on('error', (error) => logger.error({ err: error }, 'webhook worker error'));
   const webhookSweeper = new WebhookSweeper(infra.db, infra.webhookQueue, config);
   webhookSweeper.on('error', (error) => logger.error({ err: error }, 'webhook sweeper error'));
@@ -105,18 +131,21 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     if (requeued > 0) logger.info({ requeued }, 'sweeper re-enqueued webhook deliveries');
   });
   webhookSweeper.start();
-  const sweeper = new Sweeper(infra.db, infra.queue, new MessageEnqueuer(infra.queue, infra.db, config, logger), config);
+  validationWorker.on('error', (error) => logger.error({ err: error }, 'validation worker error'));
+  const sweeper = new Sweeper(infra.db, infra.queue, new MessageEnqueuer(infra.queue, infra.db, config, logger), config, { store: validationJobs, queue: infra.validationQueue });
   sweeper.on('error', (error) => logger.error({ err: error }, 'sweeper error'));
   sweeper.on('swept', (report: { requeued: number; reclaimed: number }) => {
     infra.metrics.swept(report);
     if (report.requeued + report.reclaimed > 0) logger.info(report, 'sweeper re-enqueued messages');
   });
-  sweeper.start();
   const heartbeat = new Heartbeat(infra.redis, config.queuePrefix, workerId, options.heartbeatTtlMs);
   heartbeat.on('error', (error) => logger.warn({ err: error }, 'heartbeat failed'));
   await worker.waitUntilReady();
   await webhookWorker.waitUntilReady();
+  await validationWorker.waitUntilReady();
   await heartbeat.start();
+  // Once both consumers are ready: what the sweeper hands back is taken at once.
+  sweeper.start();
   logger.info({ workerId, concurrency: config.workerConcurrency, providers: providers.map((p) => p.name) }, 'worker started');
 
   let stopping: Promise<void> | undefined;
@@ -125,14 +154,14 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
       await heartbeat.stop();
       await sweeper.stop();
       await webhookSweeper.stop();
-      const closed = Promise.all([worker.close(), webhookWorker.close()]);
+      const closed = Promise.all([worker.close(), webhookWorker.close(), validationWorker.close()]);
       const timedOut = await Promise.race([
         closed.then(() => false),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
       ]);
       if (timedOut) {
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight sends did not finish in time; their leases will expire and the sweeper will retry them');
-        await Promise.all([worker.close(true), webhookWorker.close(true)]);
+        await Promise.all([worker.close(true), webhookWorker.close(true), validationWorker.close(true)]);
       }
       await events.flush();
       eventsRedis.disconnect();
@@ -144,5 +173,5 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
     })();
     return stopping;
   };
-  return { workerId, worker, webhookWorker, sweeper, webhookSweeper, breaker, stop };
+  return { workerId, worker, webhookWorker, validationWorker, sweeper, webhookSweeper, breaker, stop };
 }

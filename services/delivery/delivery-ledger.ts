@@ -5,6 +5,7 @@ import { claimMessages, liveLeaseEnd } from '../lifecycle/claim';
 import { type Failure, markFailed } from '../lifecycle/mark-failed';
 import { markRetrying } from '../lifecycle/mark-retrying';
 import { markSent, type SentOutcome } from '../lifecycle/mark-sent';
+import { markUndeliverable } from '../lifecycle/mark-undeliverable';
 import { renewLeases } from '../lifecycle/renew-leases';
 import type { MessageToSend } from '../lifecycle/send-columns';
 import type { MailAttachment } from '../mail/outgoing-mail';
@@ -93,6 +94,13 @@ export class DeliveryLedger {
   /** Extends the claim's lease; false when the claim no longer holds. */
   renew(claim: Claim): Promise<boolean> {
     return this.#renewals.submit(claim);
+  }
+
+  /** Fails the message before any provider call: every recipient is undeliverable. False when the claim no longer held. */
+  async markUndeliverable(claim: Claim, attempt: number, reasons: Readonly<Record<string, string>>): Promise<boolean> {
+    const { written, webhookDeliveries } = await markUndeliverable(this.db, claim, attempt, reasons);
+    this.onWebhookDeliveries(webhookDeliveries);
+    return written;
   }
 
   /** False when the claim no longer held and nothing was written. */

@@ -5,6 +5,7 @@ import type { MessageToSend } from '../lifecycle/send-columns';
 import { type ComposeConfig, composeMessage } from '../mail/compose';
 import type { ChainResult, ProviderChain } from '../mail/provider-chain';
 import type { Logger } from '../platform/logger';
+import type { RecipientGuard } from '../validation/recipient-guard';
 import type { DeliveryLedger } from './delivery-ledger';
 
 export interface DeliveryRequest {
@@ -56,6 +57,8 @@ export class DeliveryService {
     private readonly config: ComposeConfig,
     private readonly logger: Logger,
     private readonly listeners: readonly DeliveryListener[] = [],
+    /** VALIDATION_POLICY worker: stops messages none of whose recipients can receive mail. */
+    private readonly guard?: RecipientGuard,
   ) {}
 
   async deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
@@ -65,6 +68,10 @@ export class DeliveryService {
       return until !== undefined ? { outcome: 'leased', until } : { outcome: 'skipped' };
     }
     const { message, claim } = claimed;
+    if (this.guard !== undefined) {
+      const stopped = await this.stopIfUndeliverable(this.guard, request, claim, message);
+      if (stopped !== undefined) return stopped;
+    }
     const started = performance.now();
     // Only a message that has files reads them: every other delivery costs no extra query.
     const files = message.attachment_count > 0 ? await this.ledger.attachments(message.id) : [];
@@ -122,6 +129,22 @@ export class DeliveryService {
     } finally {
       clearInterval(timer);
     }
+  }
+
+  /** Fails the message, before any provider is called, when every recipient is undeliverable. */
+  private async stopIfUndeliverable(guard: RecipientGuard, request: DeliveryRequest, claim: Claim, message: MessageToSend): Promise<DeliveryOutcome | undefined> {
+    // A contact message goes to the operator's own CONTACT_INBOX: nothing a visitor chose to check.
+    if (message.kind === 'contact') return undefined;
+    const recipients = [...message.to, ...message.cc, ...message.bcc];
+    if (recipients.length === 0) return undefined;
+    const undeliverable = await guard.undeliverable(recipients);
+    const isEveryRecipientUndeliverable = recipients.every((recipient) => undeliverable[recipient] !== undefined);
+    if (!isEveryRecipientUndeliverable) return undefined;
+    const written = await this.ledger.markUndeliverable(claim, request.attempt, undeliverable);
+    if (!written) return this.stale(request, 'failed');
+    const error = 'recipient_undeliverable';
+    this.logger.warn({ messageId: request.id, jobId: request.jobId, kind: request.kind, attempt: request.attempt, errorClass: error, outcome: 'failed' }, 'no recipient can receive mail; no provider called');
+    return { outcome: 'failed', error, permanent: true };
   }
 
   private stale(request: DeliveryRequest, transition: 'sent' | 'retrying' | 'failed'): DeliveryOutcome {

@@ -22,6 +22,9 @@ import { listQuerySchema } from '../messages/pagination';
 import { acceptedResponseSchema, attemptViewSchema, contactViewSchema, eventViewSchema, notificationViewSchema } from '../messages/views';
 import { batchItemSchema, batchResultSchema, notifyRequestSchema } from '../notifications/schema';
 import { createEndpointSchema, deliveryViewSchema, endpointViewSchema, testResultSchema, updateEndpointSchema } from '../webhooks/schema';
+import { emailValidationSchema, resultFilterSchema, validateBatchRequestSchema, validateEmailRequestSchema } from '../validation/schema';
+import { VALIDATION_JOB_STATUSES } from '../validation/tables';
+import { VALIDATION_RESULTS } from '../validation/verdict';
 
 const problemSchema = z.object({
   type: z.string(),
@@ -47,6 +50,19 @@ const Profile = profileViewSchema.meta({ id: 'Profile' });
 const TokenPair = tokenPairSchema.meta({ id: 'TokenPair' });
 const Session = sessionResponseSchema.meta({ id: 'Session' });
 const BatchResult = batchResultSchema.meta({ id: 'BatchResult' });
+const EmailValidation = emailValidationSchema.meta({ id: 'EmailValidation' });
+const ValidationJob = z
+  .object({
+    job_id: z.string().uuid(),
+    status: z.enum(VALIDATION_JOB_STATUSES),
+    total: z.number().int(),
+    processed: z.number().int(),
+    progress: z.number().min(0).max(1),
+    counts: z.object(Object.fromEntries(VALIDATION_RESULTS.map((r) => [r, z.number().int()]))),
+    created_at: z.string(),
+    finished_at: z.string().nullable(),
+  })
+  .meta({ id: 'ValidationJob' });
 const StatusChange = z
   .object({ id: z.string().uuid(), kind: z.enum(['contact', 'notification']), status: z.enum(MESSAGE_STATUSES) })
   .meta({ id: 'StatusChange' });
@@ -259,6 +275,85 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     },
   });
   registerAccountPaths(registry, { common, authErrors });
+  const validateErrors = { ...authErrors, '400': problem('Malformed JSON'), '415': problem('Not JSON'), '422': problem('Invalid fields') };
+  registry.registerPath({
+    method: 'post',
+    path: '/api/validate/email',
+    summary: 'Validate one address: syntax, DNS (MX, null MX, A fallback), disposable, role, free provider, typo',
+    description: 'Needs the `validate` scope. `result` and `score` follow the table in the README. A DNS timeout or SERVFAIL is `unknown`, never `undeliverable`.',
+    security: bearer,
+    request: { body: { content: { 'application/json': { schema: validateEmailRequestSchema } } } },
+    responses: { '200': json(EmailValidation, 'The verdict and the checks behind it'), ...validateErrors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/validate/batch',
+    summary: 'Validate up to 1000 addresses; answers in order, each domain looked up once',
+    security: bearer,
+    request: { body: { content: { 'application/json': { schema: validateBatchRequestSchema } } } },
+    responses: { '200': json(z.object({ results: z.array(EmailValidation) }), 'One answer per address, in order'), ...validateErrors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/validate/jobs',
+    summary: 'Validate a file of up to 100,000 addresses (10 MB) in the background',
+    description: 'text/plain: one address per line. text/csv: a header row with an `email` column. Processed in chunks by the workers.',
+    security: bearer,
+    request: { body: { content: { 'text/plain': { schema: z.string() }, 'text/csv': { schema: z.string() } } } },
+    responses: {
+      '202': json(z.object({ job_id: z.string().uuid(), status: z.literal('queued'), total: z.number().int() }), 'Queued; Location names the job'),
+      ...authErrors,
+      '413': problem('Body over 10 MB'),
+      '415': problem('Neither text/plain nor text/csv'),
+      '422': problem('No address, no email column, or more than 100,000 lines'),
+      '503': problem('The database is unavailable, or too many request bodies are being read'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/validate/jobs/{id}',
+    summary: 'A validation job: status, progress and counts by result',
+    security: bearer,
+    request: { params: idParams },
+    responses: { '200': json(ValidationJob, 'The job'), ...authErrors, '404': problem('No such job') },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/validate/jobs/{id}',
+    summary: 'Cancel a queued or running validation job; lines already done keep their results',
+    security: bearer,
+    request: { params: idParams },
+    responses: { '200': json(ValidationJob, 'The cancelled job'), ...authErrors, '404': problem('No such job'), '409': problem('The job already completed') },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/validate/jobs/{id}/results',
+    summary: 'Processed lines of a job, in line order, a page at a time, optionally of one result',
+    security: bearer,
+    request: { params: idParams, query: resultFilterSchema },
+    responses: {
+      '200': json(
+        z.object({
+          count: z.number().int(),
+          page: z.number().int(),
+          page_size: z.number().int(),
+          results: z.array(z.object({ line: z.number().int(), email: z.string(), result: z.enum(VALIDATION_RESULTS), score: z.number().int() }).passthrough()),
+        }),
+        'One page',
+      ),
+      ...authErrors,
+      '404': problem('No such job'),
+      '422': problem('Invalid query'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/validate/jobs/{id}/results.csv',
+    summary: 'Every processed line of a job as CSV (optionally ?result=…)',
+    security: bearer,
+    request: { params: idParams, query: resultFilterSchema.pick({ result: true }) },
+    responses: { '200': { description: 'line,email,normalized,result,score,reasons,dns_status,disposable,role,free,suggestion', content: { 'text/csv': { schema: z.string() } } }, ...authErrors, '404': problem('No such job') },
+  });
   registry.registerPath({
     method: 'get',
     path: '/metrics',

@@ -87,3 +87,11 @@ export class InvalidFieldsError extends DomainError {
     super('The request has invalid fields.');
   }
 }
+
+/** Recipients whose domains cannot receive mail (VALIDATION_POLICY accept), each with its field and reason. */
+export class RecipientUndeliverableError extends DomainError {
+  override readonly name = 'RecipientUndeliverableError';
+  constructor(readonly recipients: readonly { readonly field: string; readonly reason: string }[]) {
+    super('Some recipients cannot receive mail: their domains do not exist or accept no mail.');
+  }
+}

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/scopes';
 import { totalBytes, hashedForm } from '../attachments/schema';
-import { IdempotencyKeyReusedError, InvalidFieldsError, SenderNotAllowedError, UnstorableValueError } from '../domain/errors';
+import { IdempotencyKeyReusedError, InvalidFieldsError, RecipientUndeliverableError, SenderNotAllowedError, UnstorableValueError } from '../domain/errors';
 import type { Config } from '../platform/config';
 import type { MessageDraft } from '../lifecycle/accept';
 import type { Acceptance, AcceptRequest, MessageAcceptance } from '../messages/acceptance';
@@ -48,10 +48,16 @@ export class NotificationService {
     private readonly acceptance: MessageAcceptance,
     private readonly reader: MessageReader<NotificationView>,
     private readonly config: NotificationConfig,
+    /** VALIDATION_POLICY accept: finds undeliverable recipients; absent, accept asks nothing. */
+    private readonly recipientCheck?: RecipientCheck,
   ) {}
 
   async accept(principal: Principal, key: string, input: NotifyRequest): Promise<{ body: AcceptedResponse; replayed: boolean }> {
     assertMaySend(principal, this.config);
+    if (this.recipientCheck !== undefined) {
+      const refused = await undeliverableFields(this.recipientCheck, input);
+      if (refused.length > 0) throw new RecipientUndeliverableError(refused);
+    }
     const accepted = await this.acceptance.acceptOne({ draft: draftOf(principal, key, input, this.config), now: new Date() });
     if (accepted.outcome === 'mismatch') throw new IdempotencyKeyReusedError();
     if (accepted.outcome === 'unstorable') throw new UnstorableValueError();
@@ -89,6 +95,18 @@ export class NotificationService {
       requests.push({ draft, now });
       indexes.push(index);
     });
+    if (this.recipientCheck !== undefined) {
+      const check = this.recipientCheck;
+      const refusals = await Promise.all(requests.map((request) => undeliverableFields(check, request.draft)));
+      for (let i = refusals.length - 1; i >= 0; i -= 1) {
+        const refused = refusals[i] ?? [];
+        if (refused.length === 0) continue;
+        const index = indexes[i] ?? 0;
+        results[index] = { index, idempotency_key: requests[i]?.draft.idempotency_key ?? null, status: 422, errors: refused.map((r) => ({ field: r.field, message: `undeliverable: ${r.reason}` })) };
+        requests.splice(i, 1);
+        indexes.splice(i, 1);
+      }
+    }
     const outcomes = await this.acceptance.acceptMany(requests);
     outcomes.forEach((outcome, i) => {
       const index = indexes[i] ?? 0;
@@ -112,6 +130,22 @@ export class NotificationService {
   list(principal: Principal, path: string, query: ListQuery): Promise<Page<NotificationView>> {
     return this.reader.list(principal, path, query);
   }
+}
+
+/** Finds recipients that cannot receive mail, by address; within a time budget of its own. */
+export type RecipientCheck = (recipients: readonly string[]) => Promise<Readonly<Record<string, string>>>;
+
+async function undeliverableFields(check: RecipientCheck, input: { to: readonly string[]; cc?: readonly string[]; bcc?: readonly string[] }) {
+  const lists = { to: input.to, cc: input.cc ?? [], bcc: input.bcc ?? [] };
+  const found = await check([...lists.to, ...lists.cc, ...lists.bcc]);
+  const fields: { field: string; reason: string }[] = [];
+  for (const name of ['to', 'cc', 'bcc'] as const) {
+    lists[name].forEach((recipient, i) => {
+      const reason = found[recipient];
+      if (reason !== undefined) fields.push({ field: `${name}.${i}`, reason });
+    });
+  }
+  return fields;
 }
 
 function batchResult(index: number, key: string | null, outcome: Acceptance): BatchResult {

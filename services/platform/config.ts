@@ -92,6 +92,10 @@ export const configSchema = z
     WEBHOOK_TIMEOUT_MS: int(10000, 1),
     WEBHOOK_ALLOW_HTTP: bool(false),
     WEBHOOK_ALLOW_PRIVATE: bool(false),
+    DNS_SERVERS: list,
+    VALIDATION_DNS_TTL_S: int(3600, 1),
+    VALIDATION_EXTRA_DISPOSABLE: list,
+    VALIDATION_POLICY: z.enum(['off', 'worker', 'accept']).default('off'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -184,6 +188,16 @@ export interface Config {
     readonly allowHttp: boolean;
     readonly allowPrivate: boolean;
   };
+  readonly validation: {
+    /** Resolvers as `ip` or `ip:port`; empty for the system's. */
+    readonly dnsServers: readonly string[];
+    /** How long a domain's positive DNS answer is cached (negative ones: 5 minutes). */
+    readonly dnsTtlS: number;
+    /** Domains treated as disposable beside mailchecker's list (their subdomains too). */
+    readonly extraDisposable: readonly string[];
+    /** Where undeliverable recipients are stopped: nowhere, before the provider call, or at accept. */
+    readonly policy: Env['VALIDATION_POLICY'];
+  };
 }
 
 export class ConfigError extends Error {
@@ -256,6 +270,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       allowHttp: env.WEBHOOK_ALLOW_HTTP,
       allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+    },
+    validation: {
+      dnsServers: env.DNS_SERVERS,
+      dnsTtlS: env.VALIDATION_DNS_TTL_S,
+      extraDisposable: env.VALIDATION_EXTRA_DISPOSABLE.map((domain) => domain.toLowerCase()),
+      policy: env.VALIDATION_POLICY,
     },
   });
   // Key bytes stay out of the frozen tree (deepFreeze cannot freeze a Buffer's contents anyway).

@@ -50,6 +50,9 @@ export class HeraldMetrics {
   readonly webhookDeliveries: Counter<'outcome'>;
   readonly webhookEventToDelivery: Histogram;
   readonly webhookEndpointsDisabled: Counter;
+  readonly validations: Counter<'result'>;
+  readonly dnsLookups: Counter<'source' | 'status'>;
+  readonly validationJobRows: Counter;
   readonly #circuits = new Set<CircuitSource>();
   readonly #bodyBudgets = new Set<BodyBudgetSource>();
 
@@ -118,6 +121,23 @@ export class HeraldMetrics {
       registers,
     });
     for (const outcome of ['delivered', 'retry', 'failed']) this.webhookDeliveries.inc({ outcome }, 0);
+    this.validations = new Counter({
+      name: 'herald_validations_total',
+      help: 'Addresses validated (single, batch, job and send-time checks), by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.dnsLookups = new Counter({
+      name: 'herald_dns_lookups_total',
+      help: 'Domain lookups for validation by source (cache: answered from Redis; dns: queried) and status.',
+      labelNames: ['source', 'status'],
+      registers,
+    });
+    this.validationJobRows = new Counter({
+      name: 'herald_validation_job_rows_total',
+      help: 'Lines of validation jobs processed; its rate is the job rows per second.',
+      registers,
+    });
     for (const kind of labels.messageKinds) this.messagesAccepted.inc({ kind }, 0);
     for (const reason of SWEEP_REASONS) this.sweeperRequeued.inc({ reason }, 0);
 

@@ -5,7 +5,7 @@
  */
 
 /** The BullMQ queues; their keys live under the prefix. */
-export const QUEUE_NAMES = { deliveries: 'deliveries', webhooks: 'webhooks' } as const;
+export const QUEUE_NAMES = { deliveries: 'deliveries', webhooks: 'webhooks', validationJobs: 'validation-jobs' } as const;
 
 /** A sorted set of live workers scored by when their heartbeat expires. */
 export function heartbeatKey(prefix: string): string {
@@ -30,4 +30,9 @@ export function loginFailuresKey(prefix: string, subject: string): string {
 /** Verification mails resent to one user in the current window. */
 export function verificationResendKey(prefix: string, userId: string): string {
   return `${prefix}:herald:verification-resend:${userId}`;
+}
+
+/** One domain's cached DNS answer, shared by every replica (validation). */
+export function dnsAnswerKey(prefix: string, domain: string): string {
+  return `${prefix}:herald:dns:${domain}`;
 }
