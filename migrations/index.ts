@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as coreTables from './20261122000000_core_tables';
 import * as oneMessageRecord from './20261130000000_one_message_record';
+import * as templates from './20261201000000_templates';
 
 // Listed here rather than read from disk, so the same provider works from ts sources and from dist/.
 const migrations: Record<string, Migration> = {
   '20261122000000_core_tables': coreTables,
   '20261130000000_one_message_record': oneMessageRecord,
+  '20261201000000_templates': templates,
 };
 
 /** Every Herald migration, keyed by its timestamp-prefixed name. */

@@ -5,6 +5,11 @@ import { ApiKeyRepository } from './auth/api-key-repository';
 import { Authenticator } from './auth/authenticator';
 import { contactRoutes } from './contact-form/routes';
 import { ContactService } from './contact-form/service';
+import { ContactRepository } from './contacts/contact-repository';
+import { ContactService as ContactsService } from './contacts/contact-service';
+import { contactRoutes as contactsRoutes } from './contacts/routes';
+import { ConversionService } from './conversions/conversion-service';
+import { conversionRoutes } from './conversions/routes';
 import type { Database, Db } from './database';
 import { docsRoutes } from './docs/routes';
 import { MESSAGE_KINDS } from './domain/message-kinds';
@@ -20,6 +25,7 @@ import { messageActionRoutes } from './messages/routes';
 import { toContactView, toNotificationView } from './messages/views';
 import { notificationRoutes } from './notifications/routes';
 import { NotificationService } from './notifications/service';
+import { TemplatedComposer } from './notifications/templated-composer';
 import { BodyBudget, useBodyBudget } from './platform/body-budget';
 import type { Config } from './platform/config';
 import { createDb } from './platform/db';
@@ -34,6 +40,9 @@ import { createRedis, type Redis } from './platform/redis';
 import { securityHeaders } from './platform/security-headers';
 import { problemOfDomainError } from './problems';
 import { createRateLimits } from './rate-limits';
+import { templateRoutes } from './templates/routes';
+import { TemplateRepository } from './templates/template-repository';
+import { TemplateService } from './templates/template-service';
 
 /** The long-lived connections one Herald process holds. */
 export interface Infrastructure {
@@ -87,6 +96,9 @@ export interface Services {
   readonly health: HealthService;
   readonly enqueuer: MessageEnqueuer;
   readonly actions: MessageActions;
+  readonly templates: TemplateService;
+  readonly contacts: ContactsService;
+  readonly conversions: ConversionService;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -95,14 +107,19 @@ export function createServices(infra: Infrastructure): Services {
   const messages = new MessageRepository(db);
   const enqueuer = new MessageEnqueuer(infra.queue, db, config, logger, () => infra.redis.status === 'ready');
   const acceptance = new MessageAcceptance(db, messages, enqueuer, logger, (kind, count) => infra.metrics.accepted(kind, count));
+  const templates = new TemplateService(new TemplateRepository(db));
+  const contacts = new ContactsService(new ContactRepository(db));
   return {
     apiKeys,
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey }),
     contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
-    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView)),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), new TemplatedComposer(templates, contacts)),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger),
+    templates,
+    contacts,
+    conversions: new ConversionService(db),
   };
 }
 
@@ -131,6 +148,9 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   );
   app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
   app.use(messageActionRoutes(services.actions, services.authenticator));
+  app.use(templateRoutes(services.templates, services.contacts, services.authenticator));
+  app.use(contactsRoutes(services.contacts, services.authenticator));
+  app.use(conversionRoutes(services.conversions, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

@@ -3,7 +3,10 @@ import {
   ForbiddenError,
   IdempotencyKeyReusedError,
   InvalidStateError,
+  MissingVariablesError,
   NotFoundError,
+  RenderBudgetExceededError,
+  TemplateInvalidError,
   UnstorableValueError,
 } from './domain/errors';
 import { Problem } from './platform/errors';
@@ -16,6 +19,20 @@ export function problemOfDomainError(error: unknown): Problem | undefined {
   if (error instanceof IdempotencyKeyReusedError) return new Problem(422, 'Idempotency Key Reused', error.message);
   if (error instanceof UnstorableValueError) {
     return new Problem(422, 'Unprocessable Content', error.message, { errors: [{ field: '(body)', message: error.message }] });
+  }
+  if (error instanceof MissingVariablesError) {
+    return new Problem(422, 'Unprocessable Content', error.message, {
+      missing: error.variables,
+      errors: error.variables.map((name) => ({ field: `variables.${name}`, message: 'is used by the template but was not given' })),
+    });
+  }
+  if (error instanceof TemplateInvalidError) {
+    return new Problem(422, 'Unprocessable Content', error.message, {
+      errors: error.issues.map((issue) => ({ field: issue.part, line: issue.line ?? null, message: issue.message })),
+    });
+  }
+  if (error instanceof RenderBudgetExceededError) {
+    return new Problem(422, 'Unprocessable Content', `The template could not be rendered: ${error.message}.`, { errors: [{ field: 'variables', message: error.message }] });
   }
   return undefined;
 }

@@ -39,3 +39,24 @@ export class UnstorableValueError extends DomainError {
     super('The request holds a value that cannot be stored.');
   }
 }
+
+/** Rendering a template would take too long or write too much. */
+export class RenderBudgetExceededError extends DomainError {
+  override readonly name = 'RenderBudgetExceededError';
+}
+
+/** A template's source that cannot be saved: each issue names its part, line and message. */
+export class TemplateInvalidError extends DomainError {
+  override readonly name = 'TemplateInvalidError';
+  constructor(readonly issues: readonly { readonly part: string; readonly line?: number; readonly message: string }[]) {
+    super('The template cannot be compiled.');
+  }
+}
+
+/** A send with a template lacks variables the template needs; nothing was stored. */
+export class MissingVariablesError extends DomainError {
+  override readonly name = 'MissingVariablesError';
+  constructor(readonly variables: readonly string[]) {
+    super(`The template needs variables that were not given: ${variables.join(', ')}.`);
+  }
+}

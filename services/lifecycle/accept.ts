@@ -29,6 +29,10 @@ function firstStatus(draft: MessageDraft, now: Date): NewMessage['status'] {
 export async function acceptMessages(db: Db, drafts: readonly MessageDraft[], now = new Date()): Promise<AcceptedMessage[]> {
   if (drafts.length === 0) return [];
   const rows = drafts.map(({ suppressionReason, ...draft }) => ({
+    // Present in every row: the column list is the first row's, and drafts of different kinds share a statement.
+    template_id: null,
+    template_version: null,
+    contact_id: null,
     ...draft,
     status: firstStatus({ ...draft, suppressionReason }, now),
     suppression_reason: suppressionReason ?? null,
