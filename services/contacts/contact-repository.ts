@@ -96,11 +96,8 @@ export class ContactRepository {
     if (filter.clientId !== undefined) query = query.where('client_id', '=', filter.clientId);
     if (filter.email !== undefined) query = query.where('email', '=', filter.email.toLowerCase());
     if (filter.subscribed !== undefined) query = query.where('unsubscribed_at', filter.subscribed ? 'is' : 'is not', null);
-    const attributes = Object.entries(filter.attributes);
-    if (attributes.length > 0) {
-      // Containment, so the value matches a string attribute exactly.
-      query = query.where(sql<boolean>`attributes @> ${JSON.stringify(Object.fromEntries(attributes))}::jsonb`);
-    }
+    // Compared as text, so `attribute.tier=2` finds a tier stored as the number 2 too.
+    for (const [key, value] of Object.entries(filter.attributes)) query = query.where(sql<boolean>`attributes ->> ${key} = ${value}`);
     const [counted, rows] = await Promise.all([
       query.select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow(),
       query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset).execute(),
