@@ -5,7 +5,7 @@ import {
   InvalidStateError,
   MissingVariablesError,
   NotFoundError,
-  RenderBudgetExceededError,
+  TemplateRenderError,
   TemplateInvalidError,
   UnstorableValueError,
 } from './domain/errors';
@@ -31,7 +31,7 @@ export function problemOfDomainError(error: unknown): Problem | undefined {
       errors: error.issues.map((issue) => ({ field: issue.part, line: issue.line ?? null, message: issue.message })),
     });
   }
-  if (error instanceof RenderBudgetExceededError) {
+  if (error instanceof TemplateRenderError) {
     return new Problem(422, 'Unprocessable Content', `The template could not be rendered: ${error.message}.`, { errors: [{ field: 'variables', message: error.message }] });
   }
   return undefined;

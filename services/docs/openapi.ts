@@ -6,6 +6,7 @@ import { MESSAGE_STATUSES } from '../domain/message-statuses';
 import { listQuerySchema } from '../messages/pagination';
 import { acceptedResponseSchema, attemptViewSchema, contactViewSchema, eventViewSchema, notificationViewSchema } from '../messages/views';
 import { batchItemSchema, batchResultSchema, notifyRequestSchema } from '../notifications/schema';
+import { registerTemplatePaths } from './openapi-templates';
 
 const problemSchema = z.object({
   type: z.string(),
@@ -198,6 +199,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       ...authErrors,
     },
   });
+  registerTemplatePaths(registry, { json, problem, common, authErrors, rateLimited, idempotencyHeader, bearer });
   for (const path of ['/livez', '/readyz', '/healthz']) {
     registry.registerPath({
       method: 'get',

@@ -40,9 +40,9 @@ export class UnstorableValueError extends DomainError {
   }
 }
 
-/** Rendering a template would take too long or write too much. */
-export class RenderBudgetExceededError extends DomainError {
-  override readonly name = 'RenderBudgetExceededError';
+/** A template cannot be rendered with these values: too slow, too large, or a value that is not text. */
+export class TemplateRenderError extends DomainError {
+  override readonly name = 'TemplateRenderError';
 }
 
 /** A template's source that cannot be saved: each issue names its part, line and message. */

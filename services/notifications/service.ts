@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/scopes';
-import { IdempotencyKeyReusedError, MissingVariablesError, NotFoundError, RenderBudgetExceededError, UnstorableValueError } from '../domain/errors';
+import { IdempotencyKeyReusedError, MissingVariablesError, NotFoundError, TemplateRenderError, UnstorableValueError } from '../domain/errors';
 import type { MessageDraft } from '../lifecycle/accept';
 import type { Acceptance, AcceptRequest, MessageAcceptance } from '../messages/acceptance';
 import { requestHash } from '../messages/idempotency';
@@ -115,7 +115,7 @@ function compositionFailure(error: unknown): Pick<BatchResult, 'status' | 'error
   if (error instanceof MissingVariablesError) {
     return { status: 422, errors: error.variables.map((name) => ({ field: `variables.${name}`, message: 'is used by the template but was not given' })) };
   }
-  if (error instanceof RenderBudgetExceededError) return { status: 422, errors: [{ field: 'variables', message: error.message }] };
+  if (error instanceof TemplateRenderError) return { status: 422, errors: [{ field: 'variables', message: error.message }] };
   if (error instanceof NotFoundError) return { status: 404, errors: [{ field: error.message.includes('contact') ? 'contact_id' : 'template', message: error.message }] };
   throw error;
 }

@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import { convert } from 'html-to-text';
 import juice from 'juice';
-import { RenderBudgetExceededError } from '../domain/errors';
+import { TemplateRenderError } from '../domain/errors';
 import { BLOCK_HELPERS, INLINE_HELPERS } from './template-analysis';
 
 /** How long one render may take, and how much it may write, before it is refused. */
@@ -49,8 +49,8 @@ let spending: Spending | undefined;
 function spend(bytes: number): void {
   if (spending === undefined) return;
   spending.bytes += bytes;
-  if (spending.bytes > spending.maxBytes) throw new RenderBudgetExceededError(`the rendered message would exceed ${spending.maxBytes} bytes`);
-  if (Date.now() > spending.deadline) throw new RenderBudgetExceededError('rendering took too long');
+  if (spending.bytes > spending.maxBytes) throw new TemplateRenderError(`the rendered message would exceed ${spending.maxBytes} bytes`);
+  if (Date.now() > spending.deadline) throw new TemplateRenderError('rendering took too long');
 }
 
 const hb = Handlebars.create();
@@ -134,11 +134,15 @@ export function renderTemplate(template: CompiledTemplate, data: Record<string, 
     const subject = template.subject(data).replace(SUBJECT_UNSAFE, ' ').trim();
     const html = template.html === undefined ? null : template.html(data);
     const text = template.text === undefined ? null : template.text(data);
-    if (subject.length > MAX_SUBJECT_LENGTH) throw new RenderBudgetExceededError(`the rendered subject is longer than ${MAX_SUBJECT_LENGTH} characters`);
-    if (subject.length === 0) throw new RenderBudgetExceededError('the rendered subject is empty');
-    if ((html?.length ?? 0) + (text?.length ?? 0) > budget.maxBytes) throw new RenderBudgetExceededError(`the rendered message would exceed ${budget.maxBytes} bytes`);
-    if (Date.now() > spending.deadline) throw new RenderBudgetExceededError('rendering took too long');
+    if (subject.length > MAX_SUBJECT_LENGTH) throw new TemplateRenderError(`the rendered subject is longer than ${MAX_SUBJECT_LENGTH} characters`);
+    if (subject.length === 0) throw new TemplateRenderError('the rendered subject is empty');
+    if ((html?.length ?? 0) + (text?.length ?? 0) > budget.maxBytes) throw new TemplateRenderError(`the rendered message would exceed ${budget.maxBytes} bytes`);
+    if (Date.now() > spending.deadline) throw new TemplateRenderError('rendering took too long');
     return { subject, html, text };
+  } catch (error) {
+    if (error instanceof TemplateRenderError) throw error;
+    // A value Handlebars cannot turn into text (JSON's {"toString": 1}): the caller's to fix.
+    throw new TemplateRenderError(`a variable cannot be rendered (${error instanceof Error ? error.message : 'unknown error'})`);
   } finally {
     spending = undefined;
   }
