@@ -160,23 +160,28 @@ export function missingVariables(required: readonly string[], data: Record<strin
   });
 }
 
-/** Compiled versions by template id and version: a version never changes, so nothing is ever stale. */
+/**
+ * Compiled versions by template id and version: a version never changes, so nothing is ever
+ * stale. Holds the compiling promise, so concurrent first sends of a version compile it once.
+ */
 export class CompiledTemplateCache {
-  readonly #entries = new Map<string, CompiledTemplate>();
+  readonly #entries = new Map<string, Promise<CompiledTemplate>>();
 
   constructor(private readonly maxEntries = 500) {}
 
   /** The compiled version, compiling it (from what `load` gives) on the first use. */
-  async get(templateId: string, version: number, load: () => Promise<TemplateSource>): Promise<CompiledTemplate> {
+  get(templateId: string, version: number, load: () => Promise<TemplateSource>): Promise<CompiledTemplate> {
     const key = `${templateId}@${version}`;
     const cached = this.#entries.get(key);
     if (cached !== undefined) return cached;
-    const compiled = compileTemplate(await load());
+    const compiling = load().then(compileTemplate);
+    // A failed load (no such version) is not kept: the version may be asked for again.
+    compiling.catch(() => this.#entries.delete(key));
     if (this.#entries.size >= this.maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(key, compiled);
-    return compiled;
+    this.#entries.set(key, compiling);
+    return compiling;
   }
 }

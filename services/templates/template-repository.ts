@@ -88,18 +88,23 @@ export class TemplateRepository {
     return query.executeTakeFirst();
   }
 
-  /** The hot path of a send: the id and version to render, in one indexed read. */
-  async refOf(clientId: string, name: string, version: number | undefined): Promise<TemplateRef | undefined> {
-    const row = await this.db
-      .selectFrom('templates')
-      .select(['id', 'active_version'])
-      .where('name', '=', name)
-      .where(sql<string>`coalesce(client_id, '')`, 'in', [ownerKey(clientId), ''])
-      .where('archived_at', 'is', null)
-      .orderBy(sql`client_id is null`)
-      .limit(1)
-      .executeTakeFirst();
-    return row === undefined ? undefined : { id: row.id, version: version ?? row.active_version };
+  /**
+   * The hot path of sends: the id and version each lookup names (undefined when none), in one
+   * indexed read for all of them, so concurrent sends share a statement.
+   */
+  async refsOf(lookups: readonly { clientId: string; name: string; version: number | undefined }[]): Promise<(TemplateRef | undefined)[]> {
+    if (lookups.length === 0) return [];
+    const payload = JSON.stringify(lookups.map((lookup, i) => ({ i, client: ownerKey(lookup.clientId), name: lookup.name })));
+    const result = await sql<{ i: number; id: string; active_version: number }>`
+      select distinct on (q.i) q.i, t.id, t.active_version
+        from json_to_recordset(${payload}::json) as q(i int, client text, name text)
+        join templates t on t.name = q.name and coalesce(t.client_id, '') in (q.client, '') and t.archived_at is null
+       order by q.i, t.client_id is null`.execute(this.db);
+    const found = new Map(result.rows.map((row) => [row.i, row]));
+    return lookups.map((lookup, i) => {
+      const row = found.get(i);
+      return row === undefined ? undefined : { id: row.id, version: lookup.version ?? row.active_version };
+    });
   }
 
   async list(clientId: string | undefined): Promise<TemplateRow[]> {

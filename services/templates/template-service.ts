@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/scopes';
+import { Coalescer } from '../platform/coalescer';
 import { hasScope } from '../auth/scopes';
 import { ForbiddenError, MissingVariablesError, NotFoundError, TemplateInvalidError } from '../domain/errors';
 import { iso } from '../messages/views';
@@ -7,7 +8,7 @@ import type { CreateTemplateRequest, PreviewRequest, TemplateVersionView, Templa
 import type { TemplateRow, TemplateVersionRow } from './tables';
 import { analyseTemplatePart, type TemplateIssue, type TemplateVariables } from './template-analysis';
 import { type CompiledTemplate, CompiledTemplateCache, compileTemplate, missingVariables, type RenderBudget, DEFAULT_RENDER_BUDGET, type RenderedMessage, renderTemplate } from './template-renderer';
-import type { NewVersion, TemplateRepository } from './template-repository';
+import type { NewVersion, TemplateRef, TemplateRepository } from './template-repository';
 
 /** A template chosen for a send: its id and version, compiled. */
 export interface ResolvedTemplate {
@@ -49,11 +50,15 @@ const notFound = (name: string) => new NotFoundError(`No template named "${name}
 /** Templates: saving versions, reading them back, and rendering them for a send or a preview. */
 export class TemplateService {
   readonly #cache = new CompiledTemplateCache();
+  // Concurrent sends look their templates up in one statement, as their accepts share one INSERT.
+  readonly #lookups: Coalescer<{ clientId: string; name: string; version: number | undefined }, TemplateRef | undefined>;
 
   constructor(
     private readonly repository: TemplateRepository,
     private readonly budget: RenderBudget = DEFAULT_RENDER_BUDGET,
-  ) {}
+  ) {
+    this.#lookups = new Coalescer((lookups) => this.repository.refsOf(lookups), { maxInFlight: 4, maxBatch: 500 });
+  }
 
   /** Checks and compiles what a client saves; TemplateInvalidError lists every issue with its line. */
   private async prepare(principal: Principal, input: UpdateTemplateRequest): Promise<NewVersion> {
@@ -149,7 +154,7 @@ export class TemplateService {
    * or archived name, or a version it does not have.
    */
   async resolve(clientId: string, name: string, version?: number): Promise<ResolvedTemplate> {
-    const ref = await this.repository.refOf(clientId, name, version);
+    const ref = await this.#lookups.submit({ clientId, name, version });
     if (ref === undefined) throw notFound(name);
     const compiled = await this.#cache.get(ref.id, ref.version, async () => {
       const row = await this.repository.version(ref.id, ref.version);
