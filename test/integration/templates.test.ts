@@ -50,8 +50,9 @@ describe('templates', () => {
       .set('Authorization', writer)
       .send({ to: 'render@example.com', template: 'welcome', variables: { name: 'Ada', plan: 'Pro', url: 'https://example.com/start' } })
       .expect(202);
-    const row = await t.database.db.selectFrom('messages').selectAll().where('id', '=', sent.body.id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ subject: 'Welcome, Ada!', template_id: created.body.id, template_version: 1 });
+    const detail = await request(t.app).get(`/api/notify/${sent.body.id}`).set('Authorization', writer).expect(200);
+    expect(detail.body).toMatchObject({ subject: 'Welcome, Ada!', template_id: created.body.id, template_version: 1, contact_id: null });
+    expect(detail.body.html).toContain('Hello Ada, your plan is Pro.');
     const mail = await arrivalTo('render@example.com');
     expect(mail.subject).toBe('Welcome, Ada!');
     expect(mail.html).toContain('<p style="color: #123456;">Hello Ada, your plan is Pro.</p>');
