@@ -1,4 +1,3 @@
-import mjml2html from 'mjml';
 import type { TemplateIssue } from './template-analysis';
 
 interface MjmlError {
@@ -12,6 +11,8 @@ interface MjmlError {
  */
 export async function compileMjml(source: string): Promise<{ html: string } | { issues: TemplateIssue[] }> {
   try {
+    // Loaded on the first mjml save only: it weighs about 60 MB and most processes never need it.
+    const { default: mjml2html } = await import('mjml');
     const result = await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false });
     return { html: result.html };
   } catch (error) {

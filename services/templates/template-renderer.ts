@@ -1,6 +1,4 @@
 import Handlebars from 'handlebars';
-import { convert } from 'html-to-text';
-import juice from 'juice';
 import { TemplateRenderError } from '../domain/errors';
 import { BLOCK_HELPERS, INLINE_HELPERS } from './template-analysis';
 
@@ -100,7 +98,8 @@ const TEXT_OPTIONS = {
  * per message: html-to-text keeps the {{…}} in place, so rendering it gives the text of the
  * rendered html. Raw output ({{{x}}}) becomes plain output in text.
  */
-export function textTemplateOf(html: string): string {
+export async function textTemplateOf(html: string): Promise<string> {
+  const { convert } = await import('html-to-text');
   return convert(html, TEXT_OPTIONS).replace(/\{\{\{\s*([^}]*?)\s*\}\}\}/g, '{{$1}}');
 }
 
@@ -108,9 +107,11 @@ export function textTemplateOf(html: string): string {
  * Compiles a stored version: its CSS inlined into the html with juice (once per version; juice
  * leaves {{…}} alone), a text part made with html-to-text when it has none.
  */
-export function compileTemplate(version: TemplateSource): CompiledTemplate {
+export async function compileTemplate(version: TemplateSource): Promise<CompiledTemplate> {
+  // juice and html-to-text are loaded when a first template is compiled: a process that never renders one does not carry them.
+  const { default: juice } = await import('juice');
   const html = version.html === null ? null : juice(version.html, { removeStyleTags: true, preserveMediaQueries: true });
-  const text = version.text ?? (html === null ? null : textTemplateOf(html));
+  const text = version.text ?? (html === null ? null : await textTemplateOf(html));
   return {
     subject: compile(version.subject, false),
     html: html === null ? undefined : compile(html, true),

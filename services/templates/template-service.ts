@@ -86,7 +86,7 @@ export class TemplateService {
     };
     try {
       // Compiling once here finds what parsing alone does not (a helper called with a block it does not take).
-      compileTemplate(version);
+      await compileTemplate(version);
     } catch (error) {
       throw new TemplateInvalidError([{ part: 'html', message: error instanceof Error ? (error.message.split('\n')[0] ?? 'invalid template') : 'invalid template' }]);
     }
