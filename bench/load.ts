@@ -47,6 +47,8 @@ export async function acceptLoad(options: {
   readonly connections: number;
   readonly size: LoadSize;
   readonly keyPrefix: string;
+  /** The notify body; the standard notification when absent. */
+  readonly body?: unknown;
 }): Promise<HttpLoadResult> {
   let counter = 0;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -60,7 +62,7 @@ export async function acceptLoad(options: {
       {
         method: 'POST',
         path: '/api/notify',
-        body: JSON.stringify(NOTIFY_BODY),
+        body: JSON.stringify(options.body ?? NOTIFY_BODY),
         setupRequest: (req) => ({ ...req, headers: { ...headers, 'idempotency-key': `${options.keyPrefix}-${(counter += 1)}` } }),
       },
     ],

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as coreTables from './20261122000000_core_tables';
 import * as oneMessageRecord from './20261130000000_one_message_record';
+import * as templates from './20261201000000_templates';
 import * as validation from './20261202000000_validation';
 import * as webhooks from './20261203000000_webhooks';
 import * as accounts from './20261204000000_accounts';
@@ -9,6 +10,7 @@ import * as accounts from './20261204000000_accounts';
 const migrations: Record<string, Migration> = {
   '20261122000000_core_tables': coreTables,
   '20261130000000_one_message_record': oneMessageRecord,
+  '20261201000000_templates': templates,
   '20261202000000_validation': validation,
   '20261203000000_webhooks': webhooks,
   '20261204000000_accounts': accounts,

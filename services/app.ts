@@ -12,6 +12,11 @@ import { ApiKeyRepository } from './auth/api-key-repository';
 import { Authenticator } from './auth/authenticator';
 import { contactRoutes } from './contact-form/routes';
 import { ContactService } from './contact-form/service';
+import { ContactRepository } from './contacts/contact-repository';
+import { ContactService as ContactsService } from './contacts/contact-service';
+import { contactRoutes as contactsRoutes } from './contacts/routes';
+import { ConversionService } from './conversions/conversion-service';
+import { conversionRoutes } from './conversions/routes';
 import type { Database, Db } from './database';
 import { docsRoutes } from './docs/routes';
 import { MESSAGE_KINDS } from './domain/message-kinds';
@@ -27,6 +32,7 @@ import { messageActionRoutes } from './messages/routes';
 import { toContactView, toNotificationView } from './messages/views';
 import { notificationRoutes } from './notifications/routes';
 import { NotificationService, type RecipientCheck } from './notifications/service';
+import { TemplatedComposer } from './notifications/templated-composer';
 import { BodyBudget, useBodyBudget } from './platform/body-budget';
 import type { Config } from './platform/config';
 import { createDb } from './platform/db';
@@ -54,6 +60,9 @@ import { ValidationJobs } from './validation/validation-jobs';
 import { createValidationQueue, type ValidationQueue } from './validation/validation-queue';
 
 const ACCEPT_CHECK_BUDGET_MS = 300;
+import { templateRoutes } from './templates/routes';
+import { TemplateRepository } from './templates/template-repository';
+import { TemplateService } from './templates/template-service';
 
 /** The long-lived connections one Herald process holds. */
 export interface Infrastructure {
@@ -125,6 +134,9 @@ export interface Services {
   readonly webhookDispatcher: WebhookDispatcher;
   readonly validator: EmailValidator;
   readonly validationJobs: ValidationJobs;
+  readonly templates: TemplateService;
+  readonly contacts: ContactsService;
+  readonly conversions: ConversionService;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -146,12 +158,14 @@ export function createServices(infra: Infrastructure): Services {
     config,
     logger,
   );
+  const templates = new TemplateService(new TemplateRepository(db));
+  const contacts = new ContactsService(new ContactRepository(db));
   return {
     apiKeys,
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey, users }),
     accounts,
     contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
-    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), config, acceptRecipientCheck(infra)),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), new TemplatedComposer(templates, contacts), config, acceptRecipientCheck(infra)),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger, dispatch),
@@ -159,6 +173,9 @@ export function createServices(infra: Infrastructure): Services {
     webhookDispatcher,
     validator: createEmailValidator(infra.redis, config, infra.metrics),
     validationJobs: new ValidationJobs(new ValidationJobStore(db), infra.validationQueue, logger),
+    templates,
+    contacts,
+    conversions: new ConversionService(db),
   };
 }
 
@@ -198,6 +215,9 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(webhookRoutes(services.webhooks, services.authenticator));
   app.use(validationRoutes(services.validator, services.authenticator));
   app.use(validationJobRoutes(services.validationJobs, services.authenticator));
+  app.use(templateRoutes(services.templates, services.contacts, services.authenticator));
+  app.use(contactsRoutes(services.contacts, services.authenticator));
+  app.use(conversionRoutes(services.conversions, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

@@ -11,6 +11,9 @@ import {
   SenderNotAllowedError,
   TooManyAttemptsError,
   RecipientUndeliverableError,
+  MissingVariablesError,
+  TemplateRenderError,
+  TemplateInvalidError,
   UnstorableValueError,
 } from './domain/errors';
 import { Problem } from './platform/errors';
@@ -35,6 +38,20 @@ export function problemOfDomainError(error: unknown): Problem | undefined {
   if (error instanceof RecipientUndeliverableError) {
     const errors = error.recipients.map((r) => ({ field: r.field, message: `undeliverable: ${r.reason}` }));
     return new Problem(422, 'Recipient Undeliverable', error.message, { error_class: 'recipient_undeliverable', errors });
+  }
+  if (error instanceof MissingVariablesError) {
+    return new Problem(422, 'Unprocessable Content', error.message, {
+      missing: error.variables,
+      errors: error.variables.map((name) => ({ field: `variables.${name}`, message: 'is used by the template but was not given' })),
+    });
+  }
+  if (error instanceof TemplateInvalidError) {
+    return new Problem(422, 'Unprocessable Content', error.message, {
+      errors: error.issues.map((issue) => ({ field: issue.part, line: issue.line ?? null, message: issue.message })),
+    });
+  }
+  if (error instanceof TemplateRenderError) {
+    return new Problem(422, 'Unprocessable Content', `The template could not be rendered: ${error.message}.`, { errors: [{ field: 'variables', message: error.message }] });
   }
   return undefined;
 }

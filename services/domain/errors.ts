@@ -95,3 +95,24 @@ export class RecipientUndeliverableError extends DomainError {
     super('Some recipients cannot receive mail: their domains do not exist or accept no mail.');
   }
 }
+
+/** A template cannot be rendered with these values: too slow, too large, or a value that is not text. */
+export class TemplateRenderError extends DomainError {
+  override readonly name = 'TemplateRenderError';
+}
+
+/** A template's source that cannot be saved: each issue names its part, line and message. */
+export class TemplateInvalidError extends DomainError {
+  override readonly name = 'TemplateInvalidError';
+  constructor(readonly issues: readonly { readonly part: string; readonly line?: number; readonly message: string }[]) {
+    super('The template cannot be compiled.');
+  }
+}
+
+/** A send with a template lacks variables the template needs; nothing was stored. */
+export class MissingVariablesError extends DomainError {
+  override readonly name = 'MissingVariablesError';
+  constructor(readonly variables: readonly string[]) {
+    super(`The template needs variables that were not given: ${variables.join(', ')}.`);
+  }
+}

@@ -45,6 +45,10 @@ export async function acceptMessages(
 ): Promise<{ rows: AcceptedMessage[]; webhookDeliveries: string[] }> {
   if (drafts.length === 0) return { rows: [], webhookDeliveries: [] };
   const rows = drafts.map(({ suppressionReason, attachments, ...draft }) => ({
+    // Present in every row: the column list is the first row's, and drafts of different kinds share a statement.
+    template_id: null,
+    template_version: null,
+    contact_id: null,
     ...draft,
     status: firstStatus({ ...draft, suppressionReason }, now),
     suppression_reason: suppressionReason ?? null,

@@ -34,6 +34,7 @@ export interface MessagesTable {
   send_at: NullableTimestamp;
   template_id: string | null;
   template_version: number | null;
+  contact_id: ColumnType<string | null, string | null | undefined, string | null>;
   track_opens: boolean | null;
   track_clicks: boolean | null;
   contact_name: string | null;

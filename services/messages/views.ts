@@ -61,6 +61,9 @@ export const notificationViewSchema = z.object({
   use_fallback: z.boolean(),
   priority: z.number().int(),
   send_at: z.string().nullable(),
+  template_id: z.string().uuid().nullable().meta({ description: 'The template it was rendered from, if any.' }),
+  template_version: z.number().int().nullable(),
+  contact_id: z.string().uuid().nullable().meta({ description: 'The contact it was sent to, if any.' }),
   ...deliveryFields,
 });
 export type NotificationView = z.infer<typeof notificationViewSchema>;
@@ -134,6 +137,9 @@ export function toNotificationView(row: MessageRow): NotificationView {
     use_fallback: row.use_fallback,
     priority: row.priority,
     send_at: iso(row.send_at),
+    template_id: row.template_id,
+    template_version: row.template_version,
+    contact_id: row.contact_id,
     ...deliveryPart(row),
   };
 }

@@ -8,7 +8,7 @@ import { idempotencyKeyOf } from '../messages/idempotency';
 import { uuidParam } from '../messages/params';
 import { notFound } from '../platform/errors';
 import { detailRoutes, listHandlers } from '../messages/routes';
-import { batchItemSchema, batchRequestSchema, notifyRequestSchema } from './schema';
+import { batchItemSchema, batchRequestSchema, emailSendSchema, notifyRequestSchema } from './schema';
 import type { NotificationService } from './service';
 
 /** A value for `filename*=UTF-8''…`: percent-encoded beyond what encodeURIComponent leaves (RFC 5987 attr-char). */
@@ -60,6 +60,24 @@ export function notificationRoutes(service: NotificationService, authenticator: 
         const results = await service.acceptBatch(principalOf(req), items);
         const accepted = results.filter((r) => r.status === 202).length;
         res.status(202).json({ accepted, rejected: results.length - accepted, results });
+      },
+    ],
+  });
+  // The seed's route (templates.md): a templated notify under its old shape and answer.
+  route(router, '/api/v1/emails/send', {
+    post: [
+      requireScope(authenticator, 'notify:send'),
+      options.rateLimit,
+      requireContentType(),
+      jsonBody('1mb'),
+      async (req, res) => {
+        const key = idempotencyKeyOf(req);
+        // Its own schema first (only its four fields, template required), then the notify one it is a case of.
+        parseOrThrow(emailSendSchema, req.body);
+        const input = parseOrThrow(notifyRequestSchema, req.body);
+        const result = await service.accept(principalOf(req), key, input);
+        if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+        res.status(202).json({ status: result.body.status, email_id: result.body.id, id: result.body.id });
       },
     ],
   });

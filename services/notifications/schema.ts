@@ -3,6 +3,7 @@ import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../domain/identif
 import { PROVIDER_NAMES } from '../domain/provider-names';
 import { attachmentsField } from '../attachments/schema';
 import { bodyText, emailAddress, headerText, storableJson, withinDepth } from '../platform/schema-helpers';
+import { templateReference, templateVariables } from '../templates/schema';
 
 export const MAX_RECIPIENTS = 50;
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -19,10 +20,13 @@ const recipients = z
   .transform((value) => (Array.isArray(value) ? value : [value]));
 
 const notifyFields = {
-  to: recipients.refine((list) => list.length > 0, 'at least one recipient is required'),
+  to: recipients.optional().meta({ description: "Required unless contact_id names the recipient." }),
   cc: recipients.default([]),
   bcc: recipients.default([]),
-  subject: headerText(1, 998),
+  subject: headerText(1, 998).optional().meta({ description: 'Required without a template; not allowed with one.' }),
+  template: templateReference.optional().meta({ description: 'A template name, or name@version: subject, text and html are rendered from it.' }),
+  variables: templateVariables.optional().meta({ description: 'Values for the template; the contact\'s fields are under contact.' }),
+  contact_id: z.uuid().optional().meta({ description: 'A contact of this client: the recipient when `to` is absent, its fields under contact. in the template.' }),
   text: bodyText(500_000).optional(),
   html: bodyText(500_000).optional(),
   metadata: z
@@ -51,13 +55,32 @@ const notifyFields = {
   from: emailAddress.optional().meta({ description: "The sender: for a user, its own verified address (the default); for other clients, MAIL_FROM's address." }),
 };
 
-type NotifyShape = { to: string[]; cc: string[]; bcc: string[]; text?: string; html?: string };
+type NotifyShape = {
+  to?: string[];
+  cc: string[];
+  bcc: string[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  template?: unknown;
+  variables?: unknown;
+  contact_id?: string;
+};
 
 function checkNotify(value: NotifyShape, ctx: z.RefinementCtx): void {
-  if (value.text === undefined && value.html === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['text'], message: 'text or html is required' });
+  if (value.template !== undefined) {
+    for (const field of ['subject', 'text', 'html'] as const) {
+      if (value[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is rendered from the template; do not send it too' });
+    }
+  } else {
+    if (value.subject === undefined) ctx.addIssue({ code: 'custom', path: ['subject'], message: 'subject is required (or a template)' });
+    if (value.text === undefined && value.html === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'text or html is required (or a template)' });
+    if (value.variables !== undefined) ctx.addIssue({ code: 'custom', path: ['variables'], message: 'variables need a template' });
   }
-  const total = value.to.length + value.cc.length + value.bcc.length;
+  if ((value.to === undefined || value.to.length === 0) && value.contact_id === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient is required' });
+  }
+  const total = (value.to?.length ?? 0) + value.cc.length + value.bcc.length;
   if (total > MAX_RECIPIENTS) {
     ctx.addIssue({ code: 'custom', path: ['to'], message: `at most ${MAX_RECIPIENTS} recipients in to, cc and bcc together` });
   }
@@ -76,6 +99,21 @@ export type BatchItem = z.infer<typeof batchItemSchema>;
 /** The batch envelope; items are validated one by one so one bad item does not sink the rest. */
 export const batchRequestSchema = z.strictObject({
   items: z.array(z.unknown()).min(1).max(MAX_BATCH_ITEMS),
+});
+
+/** POST /api/v1/emails/send, the seed's own shape: a template to one or more recipients. */
+export const emailSendSchema = z.strictObject({
+  to: recipients.optional(),
+  template: templateReference,
+  variables: templateVariables.default({}),
+  contact_id: z.uuid().optional(),
+}).refine((value) => (value.to !== undefined && value.to.length > 0) || value.contact_id !== undefined, { path: ['to'], message: 'at least one recipient is required' });
+export type EmailSendRequest = z.infer<typeof emailSendSchema>;
+
+export const emailSendResponseSchema = z.object({
+  status: z.enum(['queued', 'scheduled', 'pending']),
+  email_id: z.uuid(),
+  id: z.uuid(),
 });
 
 export const batchResultSchema = z.object({

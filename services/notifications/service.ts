@@ -1,20 +1,37 @@
 import type { Principal } from '../auth/scopes';
 import { totalBytes, hashedForm } from '../attachments/schema';
-import { IdempotencyKeyReusedError, InvalidFieldsError, RecipientUndeliverableError, SenderNotAllowedError, UnstorableValueError } from '../domain/errors';
-import type { Config } from '../platform/config';
+import {
+  IdempotencyKeyReusedError,
+  InvalidFieldsError,
+  MissingVariablesError,
+  NotFoundError,
+  RecipientUndeliverableError,
+  SenderNotAllowedError,
+  TemplateRenderError,
+  UnstorableValueError,
+} from '../domain/errors';
 import type { MessageDraft } from '../lifecycle/accept';
 import type { Acceptance, AcceptRequest, MessageAcceptance } from '../messages/acceptance';
 import { requestHash } from '../messages/idempotency';
 import type { MessageReader } from '../messages/message-reader';
 import type { ListQuery, Page } from '../messages/pagination';
 import { ACCEPTED_MESSAGE, type AcceptedResponse, type EventView, type MessageDetail, type NotificationView } from '../messages/views';
+import type { Config } from '../platform/config';
 import type { FieldError } from '../platform/errors';
 import type { BatchItem, BatchResult, NotifyRequest } from './schema';
 import { assertMaySend, type SenderConfig, senderOf } from './sender';
+import type { Composed, TemplatedComposer } from './templated-composer';
 
 export type NotificationConfig = SenderConfig & Pick<Config, 'attachmentsMaxBytes'>;
 
-function draftOf(principal: Principal, key: string, input: NotifyRequest, config: NotificationConfig): MessageDraft {
+/** What a request without a template says directly; a templated one is composed first. */
+function plainContent(input: NotifyRequest): Composed {
+  return { to: input.to ?? [], subject: input.subject ?? '', text: input.text ?? null, html: input.html ?? null };
+}
+
+const needsComposing = (input: NotifyRequest) => input.template !== undefined || input.contact_id !== undefined;
+
+function draftOf(principal: Principal, key: string, input: NotifyRequest, content: Composed, config: NotificationConfig): MessageDraft {
   const { attachments } = input;
   if (attachments !== undefined && totalBytes(attachments) > config.attachmentsMaxBytes) {
     throw new InvalidFieldsError([{ field: 'attachments', message: `at most ${config.attachmentsMaxBytes} bytes decoded, all files together (ATTACHMENTS_MAX_BYTES)` }]);
@@ -26,13 +43,15 @@ function draftOf(principal: Principal, key: string, input: NotifyRequest, config
     // The files count by their digests: a replay with a changed file is a different request.
     request_hash: requestHash(attachments === undefined ? input : { ...input, attachments: attachments.map(hashedForm) }),
     ...(attachments === undefined || attachments.length === 0 ? {} : { attachments }),
-    to: input.to,
+    to: content.to,
     cc: input.cc,
     bcc: input.bcc,
     ...senderOf(principal, input, config),
-    subject: input.subject,
-    text_body: input.text ?? null,
-    html_body: input.html ?? null,
+    subject: content.subject,
+    text_body: content.text,
+    html_body: content.html,
+    ...(content.template === undefined ? {} : { template_id: content.template.id, template_version: content.template.version }),
+    ...(content.contactId === undefined ? {} : { contact_id: content.contactId }),
     metadata: JSON.stringify(input.metadata),
     tags: input.tags,
     provider_hint: input.provider ?? null,
@@ -47,18 +66,25 @@ export class NotificationService {
   constructor(
     private readonly acceptance: MessageAcceptance,
     private readonly reader: MessageReader<NotificationView>,
+    private readonly composer: TemplatedComposer,
     private readonly config: NotificationConfig,
     /** VALIDATION_POLICY accept: finds undeliverable recipients; absent, accept asks nothing. */
     private readonly recipientCheck?: RecipientCheck,
   ) {}
 
+  /** The request's content: as given, or rendered from its template (only then is anything looked up). */
+  private async contentOf(principal: Principal, input: NotifyRequest, templates?: Map<string, Promise<unknown>>): Promise<Composed> {
+    return needsComposing(input) ? this.composer.compose(principal.clientId, input, templates) : plainContent(input);
+  }
+
   async accept(principal: Principal, key: string, input: NotifyRequest): Promise<{ body: AcceptedResponse; replayed: boolean }> {
     assertMaySend(principal, this.config);
+    const draft = draftOf(principal, key, input, await this.contentOf(principal, input), this.config);
     if (this.recipientCheck !== undefined) {
-      const refused = await undeliverableFields(this.recipientCheck, input);
+      const refused = await undeliverableFields(this.recipientCheck, draft);
       if (refused.length > 0) throw new RecipientUndeliverableError(refused);
     }
-    const accepted = await this.acceptance.acceptOne({ draft: draftOf(principal, key, input, this.config), now: new Date() });
+    const accepted = await this.acceptance.acceptOne({ draft, now: new Date() });
     if (accepted.outcome === 'mismatch') throw new IdempotencyKeyReusedError();
     if (accepted.outcome === 'unstorable') throw new UnstorableValueError();
     return { body: { id: accepted.row.id, status: accepted.status, message: ACCEPTED_MESSAGE }, replayed: accepted.replayed };
@@ -66,7 +92,7 @@ export class NotificationService {
 
   /**
    * Accepts a batch with one multi-row INSERT and one bulk enqueue. Items that failed
-   * validation arrive as field errors and are reported in place.
+   * validation, composition or a policy arrive or end as per-item results in place.
    */
   async acceptBatch(principal: Principal, items: readonly (BatchItem | FieldError[])[]): Promise<BatchResult[]> {
     assertMaySend(principal, this.config);
@@ -74,27 +100,21 @@ export class NotificationService {
     const requests: AcceptRequest[] = [];
     const indexes: number[] = [];
     const results: BatchResult[] = new Array<BatchResult>(items.length);
-    items.forEach((item, index) => {
+    // Items naming the same template share its lookup.
+    const templates = new Map<string, Promise<unknown>>();
+    for (const [index, item] of items.entries()) {
       if (Array.isArray(item)) {
         results[index] = { index, idempotency_key: null, status: 422, errors: item };
-        return;
+        continue;
       }
       const { idempotency_key: key, ...input } = item;
-      let draft: MessageDraft;
       try {
-        draft = draftOf(principal, key, input, this.config);
+        requests.push({ draft: draftOf(principal, key, input, await this.contentOf(principal, input, templates), this.config), now });
+        indexes.push(index);
       } catch (error) {
-        if (error instanceof SenderNotAllowedError) {
-          results[index] = { index, idempotency_key: key, status: 403, errors: [{ field: 'from', message: error.message }] };
-          return;
-        }
-        if (!(error instanceof InvalidFieldsError)) throw error;
-        results[index] = { index, idempotency_key: key, status: 422, errors: error.errors.map((e) => ({ field: `items.${index}.${e.field}`, message: e.message })) };
-        return;
+        results[index] = { index, idempotency_key: key, ...itemFailure(error, index) };
       }
-      requests.push({ draft, now });
-      indexes.push(index);
-    });
+    }
     if (this.recipientCheck !== undefined) {
       const check = this.recipientCheck;
       const refusals = await Promise.all(requests.map((request) => undeliverableFields(check, request.draft)));
@@ -130,6 +150,18 @@ export class NotificationService {
   list(principal: Principal, path: string, query: ListQuery): Promise<Page<NotificationView>> {
     return this.reader.list(principal, path, query);
   }
+}
+
+/** A batch item refused before storing (its template, its sender, its files), reported in place like a validation error. */
+function itemFailure(error: unknown, index: number): Pick<BatchResult, 'status' | 'errors'> {
+  if (error instanceof MissingVariablesError) {
+    return { status: 422, errors: error.variables.map((name) => ({ field: `variables.${name}`, message: 'is used by the template but was not given' })) };
+  }
+  if (error instanceof TemplateRenderError) return { status: 422, errors: [{ field: 'variables', message: error.message }] };
+  if (error instanceof NotFoundError) return { status: 404, errors: [{ field: error.message.includes('contact') ? 'contact_id' : 'template', message: error.message }] };
+  if (error instanceof SenderNotAllowedError) return { status: 403, errors: [{ field: 'from', message: error.message }] };
+  if (error instanceof InvalidFieldsError) return { status: 422, errors: error.errors.map((e) => ({ field: `items.${index}.${e.field}`, message: e.message })) };
+  throw error;
 }
 
 /** Finds recipients that cannot receive mail, by address; within a time budget of its own. */

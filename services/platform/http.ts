@@ -61,6 +61,20 @@ export function jsonBody(limit: ByteSize): RequestHandler {
   };
 }
 
+/** Text body parser (a CSV upload) of the given media types, with a size limit, drawing on the body budget. */
+export function textBody(limit: ByteSize, types: readonly string[]): RequestHandler {
+  const parse = express.text({ limit, type: [...types], defaultCharset: 'utf-8' });
+  const limitBytes = bytesOf(limit);
+  return (req, res, next) => {
+    const refused = req.is([...types]) ? takeBodyBytes(req, res, limitBytes) : undefined;
+    if (refused !== undefined) {
+      next(refused);
+      return;
+    }
+    parse(req, res, next);
+  };
+}
+
 /** Rejects bodies that are not JSON (or one of `alsoAccept`) with 415. */
 export function requireContentType(...alsoAccept: string[]): RequestHandler {
   const accepted = ['application/json', ...alsoAccept];
