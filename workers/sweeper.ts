@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { Db } from '../services/database';
 import { findExpiredLeases, findWaiting, reclaimExpired, type SweepCursor, takePending, withSweeperLock } from '../services/lifecycle/sweep';
 import type { MessageEnqueuer } from '../services/messages/enqueuer';
@@ -6,6 +5,7 @@ import type { Config } from '../services/platform/config';
 import type { DeliveryQueue } from '../services/platform/queue';
 import type { ValidationJobStore } from '../services/validation/job-store';
 import { enqueueValidationJob, type ValidationQueue } from '../services/validation/validation-queue';
+import { PeriodicPass } from './periodic-pass';
 
 /** The validation jobs the sweeper looks after: unfinished rows whose queue entry is gone. */
 export interface SweptValidationJobs {
@@ -30,9 +30,7 @@ export interface SweepReport {
  * worker died). The queries are lifecycle's; this is only the loop. Emits 'error' rather than
  * throwing from its loop.
  */
-export class Sweeper extends EventEmitter {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+export class Sweeper extends PeriodicPass<SweepReport> {
   /** Where the walk through waiting rows stopped; undefined to start from the oldest. */
   private cursor: SweepCursor | undefined;
 
@@ -43,25 +41,7 @@ export class Sweeper extends EventEmitter {
     private readonly config: Pick<Config, 'sweeper'>,
     private readonly validationJobs?: SweptValidationJobs,
   ) {
-    super();
-  }
-
-  start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => {
-      if (this.running !== undefined) return;
-      this.running = this.sweep()
-        .then((report) => this.emit('swept', report))
-        .catch((error: unknown) => this.emit('error', error))
-        .finally(() => (this.running = undefined));
-    }, this.config.sweeper.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    super(config.sweeper.intervalMs);
   }
 
   /** One pass, under the sweeper lock so that one replica sweeps at a time. */
