@@ -175,7 +175,7 @@ export function createServices(infra: Infrastructure): Services {
     validationJobs: new ValidationJobs(new ValidationJobStore(db), infra.validationQueue, logger),
     templates,
     contacts,
-    conversions: new ConversionService(db),
+    conversions: new ConversionService(db, dispatch),
   };
 }
 

@@ -185,6 +185,17 @@ describe('webhook deliveries', () => {
     expect(verified(hook.secret, got as ReceivedWebhook)).toMatchObject({ type: 'message.cancelled', data: { id, status: 'cancelled', kind: 'notification' } });
   });
 
+  it('message.converted: a conversion the client reports is delivered like any other event; another client cannot report one', async () => {
+    const c = await client();
+    const other = await client();
+    const hook = await endpoint(c, '/converted');
+    const id = await send(c, { send_at: new Date(Date.now() + 3_600_000).toISOString() });
+    await request(t.app).post('/api/events/track').set('Authorization', other.auth).send({ message_id: id, type: 'converted' }).expect(404);
+    await request(t.app).post('/api/events/track').set('Authorization', c.auth).send({ message_id: id, type: 'converted', data: { value: 42 } }).expect(201);
+    const [got] = await arrived('/converted');
+    expect(verified(hook.secret, got as ReceivedWebhook)).toMatchObject({ type: 'message.converted', data: { id, status: 'converted', value: 42 } });
+  });
+
   it('a delivery whose job never reached Redis is added again by the sweeper', async () => {
     const c = await client();
     await endpoint(c, '/lost');
