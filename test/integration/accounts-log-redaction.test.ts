@@ -1,11 +1,7 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/app';
-import { loadConfig } from '../../services/platform/config';
-import { createLogger } from '../../services/platform/logger';
-import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { createTestDatabase, type TestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/test-db';
+import { createApiApp, createServices, type Infrastructure } from '../../services/app';
+import { type LoggedHerald, startLoggedHerald } from '../support/logged-herald';
+import type { SmtpSink } from '../support/smtp-sink';
 import { waitUntil } from '../support/wait';
 
 // No password, token or verification code of an account's whole life reaches a log line, at any level.
@@ -15,41 +11,19 @@ const PASSWORD = 'first passphrase never logged 8c2f';
 const NEW_PASSWORD = 'second passphrase never logged 0b7a';
 const EMAIL = 'logged.never@accounts.example';
 
-let database: TestDatabase;
 let sink: SmtpSink;
 let infra: Infrastructure;
-let runtime: WorkerRuntime;
-const lines: string[] = [];
+let lines: string[];
+
+let herald: LoggedHerald;
 
 beforeAll(async () => {
-  [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: uniqueQueuePrefix(),
-    MAIL_PROVIDERS: 'smtp',
-    SMTP_URL: sink.url,
-    JWT_SECRET,
-    REGISTRATION: 'open',
-    CONTACT_RATE_LIMIT: '1000',
-    LOG_LEVEL: 'trace',
-  });
-  const capture = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  infra = openInfrastructure(config, createLogger({ level: config.logLevel, role: 'all' }, capture), { dbPoolSize: 5 });
-  runtime = await startWorkerRuntime(infra);
+  herald = await startLoggedHerald({ JWT_SECRET, REGISTRATION: 'open' });
+  ({ sink, infra, lines } = herald);
 });
 
 afterAll(async () => {
-  await runtime.stop();
-  await infra.queue.obliterate({ force: true }).catch(() => undefined);
-  await infra.close();
-  await sink.close();
-  await database.destroy();
+  await herald.close();
 });
 
 it('register, verify, log in, fail, refresh, reuse, change the password, log out: nothing secret is logged', async () => {

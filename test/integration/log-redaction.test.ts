@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import express from 'express';
 import jwt from 'jsonwebtoken';
@@ -6,13 +5,12 @@ import { sql } from 'kysely';
 import request from 'supertest';
 import { ApiKeyRepository } from '../../services/auth/api-key-repository';
 import { ApiKeyService } from '../../services/auth/api-keys';
-import { createApiApp, createServices, type Infrastructure, openInfrastructure } from '../../services/app';
-import { loadConfig } from '../../services/platform/config';
+import { createApiApp, createServices, type Infrastructure } from '../../services/app';
 import { accessLog, errorHandler, requestId } from '../../services/platform/http';
 import { createLogger, maskEmail } from '../../services/platform/logger';
-import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { createTestDatabase, type TestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/test-db';
+import { type LoggedHerald, startLoggedHerald } from '../support/logged-herald';
+import type { SmtpSink } from '../support/smtp-sink';
+import type { TestDatabase } from '../support/test-db';
 
 const ADMIN_KEY = 'admin-key-that-must-never-be-logged-7f3a';
 const JWT_SECRET = 'jwt-secret-that-must-never-be-logged-91c2';
@@ -36,41 +34,22 @@ const notification = {
 let database: TestDatabase;
 let sink: SmtpSink;
 let infra: Infrastructure;
-let runtime: WorkerRuntime;
-const lines: string[] = [];
+let lines: string[];
+
+let herald: LoggedHerald;
 
 beforeAll(async () => {
-  [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: uniqueQueuePrefix(),
-    MAIL_PROVIDERS: 'smtp',
-    SMTP_URL: sink.url,
+  herald = await startLoggedHerald({
     CONTACT_INBOX: 'contact.inbox@herald.example',
     HERALD_ADMIN_KEY: ADMIN_KEY,
     JWT_SECRET,
     RETRY_BASE_DELAY_MS: '10',
-    CONTACT_RATE_LIMIT: '1000',
-    // Everything a process can log, at every level.
-    LOG_LEVEL: 'trace',
   });
-  const capture = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  infra = openInfrastructure(config, createLogger({ level: config.logLevel, role: 'all' }, capture), { dbPoolSize: 5 });
-  runtime = await startWorkerRuntime(infra);
+  ({ database, sink, infra, lines } = herald);
 });
 
 afterAll(async () => {
-  await runtime.stop();
-  await infra.queue.obliterate({ force: true }).catch(() => undefined);
-  await infra.close();
-  await sink.close();
-  await database.destroy();
+  await herald.close();
 });
 
 async function waitForStatus(table: 'contact' | 'notification', ids: readonly string[], statuses: readonly string[]): Promise<void> {
