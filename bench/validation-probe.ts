@@ -38,6 +38,8 @@ async function main(): Promise<void> {
       HERALD_ADMIN_KEY: ADMIN_KEY,
       DNS_SERVERS: dns.address,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // The probe measures throughput, not the per-client budget.
+      VALIDATE_RATE_LIMIT: '1000000000',
     }, ROOT);
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/livez`, herald, 60_000);

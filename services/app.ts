@@ -213,8 +213,8 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(messageActionRoutes(services.actions, services.authenticator));
   app.use(accountRoutes(services.accounts, services.authenticator, { publicRateLimit: limits.accountsPublic }));
   app.use(webhookRoutes(services.webhooks, services.authenticator));
-  app.use(validationRoutes(services.validator, services.authenticator));
-  app.use(validationJobRoutes(services.validationJobs, services.authenticator));
+  app.use(validationRoutes(services.validator, services.authenticator, limits));
+  app.use(validationJobRoutes(services.validationJobs, services.authenticator, limits));
   app.use(templateRoutes(services.templates, services.contacts, services.authenticator));
   app.use(contactsRoutes(services.contacts, services.authenticator));
   app.use(conversionRoutes(services.conversions, services.authenticator));

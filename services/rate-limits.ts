@@ -18,6 +18,15 @@ export interface RateLimits {
   readonly notifyBatch: TwoStepRateLimit;
   /** The public account routes that send mail or take a guess (register, verify), per client IP; the contact form's budget. */
   readonly accountsPublic: RequestHandler;
+  /** POST /api/validate/email and /jobs: addresses per client, one hit per request (a job's lines cost DNS only once per domain). */
+  readonly validate: RequestHandler;
+  /** POST /api/validate/batch: the same budget, one hit per address: one before the body is read, the rest once it is parsed. */
+  readonly validateBatch: TwoStepRateLimit;
+}
+
+function addressCount(req: Request): number {
+  const emails: unknown = (req.body as { emails?: unknown } | undefined)?.emails;
+  return Array.isArray(emails) ? Math.min(Math.max(emails.length, 1), MAX_BATCH_ITEMS) : 1;
 }
 
 function batchSize(req: Request): number {
@@ -48,5 +57,20 @@ export function createRateLimits(redis: Redis, logger: Logger, config: Pick<Conf
     prefix: config.queuePrefix,
     key: (req) => clientIpKey(req.ip ?? 'unknown'),
   });
-  return { contact: contact.middleware(), notify: notify.middleware(), notifyBatch: notify.twoStep(batchSize), accountsPublic: accountsPublic.middleware() };
+  // Every address checked can cost DNS queries on the operator's resolver: a budget per client.
+  const validate = new RedisRateLimiter(redis, logger, {
+    name: 'validate',
+    limit: config.rateLimits.validatePerMinute,
+    windowMs: MINUTE_MS,
+    prefix: config.queuePrefix,
+    key: (req) => principalOf(req).clientId,
+  });
+  return {
+    contact: contact.middleware(),
+    notify: notify.middleware(),
+    notifyBatch: notify.twoStep(batchSize),
+    accountsPublic: accountsPublic.middleware(),
+    validate: validate.middleware(),
+    validateBatch: validate.twoStep(addressCount),
+  };
 }

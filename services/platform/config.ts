@@ -67,6 +67,7 @@ export const configSchema = z
     HERALD_ADMIN_KEY: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     CONTACT_RATE_LIMIT: int(5, 1),
     NOTIFY_RATE_LIMIT: int(6000, 1),
+    VALIDATE_RATE_LIMIT: int(60000, 1),
     TRUST_PROXY: z.string().default('false'),
     CONTACT_ALLOWED_ORIGINS: list,
     CONTACT_REDIRECT_ALLOWLIST: list,
@@ -152,7 +153,7 @@ export interface Config {
   readonly queuePrefix: string;
   readonly jwtSecret?: string;
   readonly adminKey?: string;
-  readonly rateLimits: { readonly contactPerMinute: number; readonly notifyPerMinute: number };
+  readonly rateLimits: { readonly contactPerMinute: number; readonly notifyPerMinute: number; readonly validatePerMinute: number };
   readonly trustProxy: boolean | number | string;
   readonly contactAllowedOrigins: readonly string[];
   readonly contactRedirectAllowlist: readonly string[];
@@ -243,7 +244,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     queuePrefix: env.QUEUE_PREFIX,
     jwtSecret: env.JWT_SECRET,
     adminKey: env.HERALD_ADMIN_KEY,
-    rateLimits: { contactPerMinute: env.CONTACT_RATE_LIMIT, notifyPerMinute: env.NOTIFY_RATE_LIMIT },
+    rateLimits: { contactPerMinute: env.CONTACT_RATE_LIMIT, notifyPerMinute: env.NOTIFY_RATE_LIMIT, validatePerMinute: env.VALIDATE_RATE_LIMIT },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     contactAllowedOrigins: env.CONTACT_ALLOWED_ORIGINS,
     contactRedirectAllowlist: env.CONTACT_REDIRECT_ALLOWLIST,

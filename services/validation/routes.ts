@@ -1,6 +1,7 @@
 import express, { type Request, type RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator';
+import type { TwoStepRateLimit } from '../platform/rate-limit';
 import { principalOf, requireScope } from '../auth/middleware';
 import { NotFoundError } from '../domain/errors';
 import { takeBodyBytes } from '../platform/body-budget';
@@ -12,12 +13,19 @@ import { addressesOfUpload } from './job-input';
 import { resultFilterSchema, validateBatchRequestSchema, validateEmailRequestSchema } from './schema';
 import type { ValidationJobs } from './validation-jobs';
 
+/** The per-client budget of addresses checked (VALIDATE_RATE_LIMIT a minute). */
+export interface ValidationRateLimits {
+  readonly validate: RequestHandler;
+  readonly validateBatch: TwoStepRateLimit;
+}
+
 /** POST /api/validate/email and /api/validate/batch, with the `validate` scope. */
-export function validationRoutes(validator: EmailValidator, authenticator: Authenticator): Router {
+export function validationRoutes(validator: EmailValidator, authenticator: Authenticator, limits: ValidationRateLimits): Router {
   const router = Router();
   route(router, '/api/validate/email', {
     post: [
       requireScope(authenticator, 'validate'),
+      limits.validate,
       requireContentType(),
       jsonBody('16kb'),
       async (req, res) => {
@@ -29,8 +37,10 @@ export function validationRoutes(validator: EmailValidator, authenticator: Authe
   route(router, '/api/validate/batch', {
     post: [
       requireScope(authenticator, 'validate'),
+      limits.validateBatch.beforeBody,
       requireContentType(),
       jsonBody('2mb'),
+      limits.validateBatch.afterBody,
       async (req, res) => {
         const input = parseOrThrow(validateBatchRequestSchema, req.body);
         res.json({ results: await validator.validateMany(input.emails, { dns: input.checks?.dns }) });
@@ -64,12 +74,13 @@ function jobIdOf(req: Request): string {
 }
 
 /** The validation job routes: upload, status, results (JSON pages and CSV), cancel. */
-export function validationJobRoutes(jobs: ValidationJobs, authenticator: Authenticator): Router {
+export function validationJobRoutes(jobs: ValidationJobs, authenticator: Authenticator, limits: Pick<ValidationRateLimits, 'validate'>): Router {
   const router = Router();
   const scope = requireScope(authenticator, 'validate');
   route(router, '/api/validate/jobs', {
     post: [
       scope,
+      limits.validate,
       requireContentType(...UPLOAD_TYPES),
       uploadBody(),
       async (req, res) => {

@@ -48,6 +48,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     // Suites post many messages from 127.0.0.1; tests of the limits set their own.
     CONTACT_RATE_LIMIT: '100000',
     NOTIFY_RATE_LIMIT: '1000000',
+    VALIDATE_RATE_LIMIT: '1000000',
     ...env,
   });
   const logger = createLogger({ level: config.logLevel, role: 'test' });
