@@ -24,53 +24,32 @@ export interface RateLimits {
   readonly validateBatch: TwoStepRateLimit;
 }
 
-function addressCount(req: Request): number {
-  const emails: unknown = (req.body as { emails?: unknown } | undefined)?.emails;
-  return Array.isArray(emails) ? Math.min(Math.max(emails.length, 1), MAX_BATCH_ITEMS) : 1;
+/** A batch's cost: one per entry of its list field (`items`, `emails`), at least one, at most a batch's size. */
+function entriesOf(field: string): (req: Request) => number {
+  return (req) => {
+    const list: unknown = (req.body as Record<string, unknown> | undefined)?.[field];
+    return Array.isArray(list) ? Math.min(Math.max(list.length, 1), MAX_BATCH_ITEMS) : 1;
+  };
 }
 
-function batchSize(req: Request): number {
-  const items: unknown = (req.body as { items?: unknown } | undefined)?.items;
-  return Array.isArray(items) ? Math.min(Math.max(items.length, 1), MAX_BATCH_ITEMS) : 1;
-}
+const byClientIp = (req: Request) => clientIpKey(req.ip ?? 'unknown');
+const byClient = (req: Request) => principalOf(req).clientId;
 
 /** Builds the limiters on the process's fail-fast Redis connection; counters live under QUEUE_PREFIX. */
 export function createRateLimits(redis: Redis, logger: Logger, config: Pick<Config, 'queuePrefix' | 'rateLimits'>): RateLimits {
-  const contact = new RedisRateLimiter(redis, logger, {
-    name: 'contact',
-    limit: config.rateLimits.contactPerMinute,
-    windowMs: MINUTE_MS,
-    prefix: config.queuePrefix,
-    key: (req) => clientIpKey(req.ip ?? 'unknown'),
-  });
-  const notify = new RedisRateLimiter(redis, logger, {
-    name: 'notify',
-    limit: config.rateLimits.notifyPerMinute,
-    windowMs: MINUTE_MS,
-    prefix: config.queuePrefix,
-    key: (req) => principalOf(req).clientId,
-  });
-  const accountsPublic = new RedisRateLimiter(redis, logger, {
-    name: 'accounts',
-    limit: config.rateLimits.contactPerMinute,
-    windowMs: MINUTE_MS,
-    prefix: config.queuePrefix,
-    key: (req) => clientIpKey(req.ip ?? 'unknown'),
-  });
+  const perMinute = (name: string, limit: number, key: (req: Request) => string) =>
+    new RedisRateLimiter(redis, logger, { name, limit, windowMs: MINUTE_MS, prefix: config.queuePrefix, key });
+  const contact = perMinute('contact', config.rateLimits.contactPerMinute, byClientIp);
+  const notify = perMinute('notify', config.rateLimits.notifyPerMinute, byClient);
+  const accountsPublic = perMinute('accounts', config.rateLimits.contactPerMinute, byClientIp);
   // Every address checked can cost DNS queries on the operator's resolver: a budget per client.
-  const validate = new RedisRateLimiter(redis, logger, {
-    name: 'validate',
-    limit: config.rateLimits.validatePerMinute,
-    windowMs: MINUTE_MS,
-    prefix: config.queuePrefix,
-    key: (req) => principalOf(req).clientId,
-  });
+  const validate = perMinute('validate', config.rateLimits.validatePerMinute, byClient);
   return {
     contact: contact.middleware(),
     notify: notify.middleware(),
-    notifyBatch: notify.twoStep(batchSize),
+    notifyBatch: notify.twoStep(entriesOf('items')),
     accountsPublic: accountsPublic.middleware(),
     validate: validate.middleware(),
-    validateBatch: validate.twoStep(addressCount),
+    validateBatch: validate.twoStep(entriesOf('emails')),
   };
 }
