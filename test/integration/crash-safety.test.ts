@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import request from 'supertest';
 import { adminBearer } from '../support/fixtures';
-import { freePort, type HeraldProcess, spawnHerald } from '../support/herald-process';
+import { type HeraldProcess, startWorkerProcess } from '../support/herald-process';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
@@ -28,21 +28,8 @@ afterAll(async () => {
 });
 
 async function startWorker(): Promise<HeraldProcess> {
-  const worker = spawnHerald(['serve', '--role', 'worker'], {
-    DATABASE_URL: t.config.databaseUrl,
-    REDIS_URL: t.config.redisUrl,
-    QUEUE_PREFIX: t.config.queuePrefix,
-    MAIL_PROVIDERS: 'smtp',
-    SMTP_URL: sink.url,
-    LEASE_MS: '2000',
-    SWEEPER_INTERVAL_MS: '250',
-    SWEEPER_GRACE_MS: '1000',
-    WORKER_CONCURRENCY: '10',
-    WORKER_HTTP_PORT: String(await freePort()),
-    LOG_LEVEL: 'info',
-  });
+  const worker = await startWorkerProcess(t.config, { MAIL_PROVIDERS: 'smtp', SMTP_URL: sink.url, WORKER_CONCURRENCY: '10' });
   processes.push(worker);
-  await worker.waitForLine(/"msg":"worker started"/, 30000);
   return worker;
 }
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime';
 import { startDnsServer, type TestDnsServer, validationZone } from '../support/dns-server';
-import { freePort, type HeraldProcess, spawnHerald } from '../support/herald-process';
+import { type HeraldProcess, startWorkerProcess } from '../support/herald-process';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
 
@@ -172,19 +172,8 @@ describe('a worker SIGKILLed mid-job', () => {
   });
 
   async function startWorker(): Promise<HeraldProcess> {
-    const worker = spawnHerald(['serve', '--role', 'worker'], {
-      DATABASE_URL: t.config.databaseUrl,
-      REDIS_URL: t.config.redisUrl,
-      QUEUE_PREFIX: t.config.queuePrefix,
-      DNS_SERVERS: dns.address,
-      LEASE_MS: '2000',
-      SWEEPER_INTERVAL_MS: '250',
-      SWEEPER_GRACE_MS: '1000',
-      WORKER_HTTP_PORT: String(await freePort()),
-      LOG_LEVEL: 'info',
-    });
+    const worker = await startWorkerProcess(t.config, { DNS_SERVERS: dns.address });
     processes.push(worker);
-    await worker.waitForLine(/"msg":"worker started"/, 30000);
     return worker;
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { adminBearer, notificationBatch } from '../support/fixtures';
-import { freePort, type HeraldProcess, spawnHerald } from '../support/herald-process';
+import { freePort, type HeraldProcess, startWorkerProcess } from '../support/herald-process';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
@@ -35,24 +35,15 @@ afterAll(async () => {
 });
 
 async function startWorker(): Promise<HeraldProcess> {
-  const worker = spawnHerald(['serve', '--role', 'worker'], {
-    DATABASE_URL: t.config.databaseUrl,
-    REDIS_URL: t.config.redisUrl,
-    QUEUE_PREFIX: t.config.queuePrefix,
+  const worker = await startWorkerProcess(t.config, {
     MAIL_PROVIDERS: 'smtp',
     SMTP_URL: sink.url,
     ...WEBHOOK_ENV,
     // Retries every second or so for as long as the test runs, so nothing is given up while the receiver is down.
     WEBHOOK_RETRY_SCHEDULE: Array.from({ length: 60 }, () => '1s').join(','),
     WEBHOOK_TIMEOUT_MS: '2000',
-    LEASE_MS: '2000',
-    SWEEPER_INTERVAL_MS: '250',
-    SWEEPER_GRACE_MS: '1000',
-    WORKER_HTTP_PORT: String(await freePort()),
-    LOG_LEVEL: 'info',
   });
   processes.push(worker);
-  await worker.waitForLine(/"msg":"worker started"/, 30000);
   return worker;
 }
 

@@ -108,3 +108,37 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** Where a test's worker process finds the test app's data: its database, Redis and queue prefix. */
+export interface WorkerProcessTarget {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+}
+
+/**
+ * Starts `herald serve --role worker` against a test app's database, Redis and queue prefix,
+ * with a short lease and a quick sweeper so that a killed worker's messages are taken back
+ * within seconds; `env` adds to or overrides that. Resolves once the worker says it started.
+ */
+export async function startWorkerProcess(target: WorkerProcessTarget, env: Record<string, string> = {}): Promise<HeraldProcess> {
+  const worker = spawnHerald(['serve', '--role', 'worker'], {
+    DATABASE_URL: target.databaseUrl,
+    REDIS_URL: target.redisUrl,
+    QUEUE_PREFIX: target.queuePrefix,
+    LEASE_MS: '2000',
+    SWEEPER_INTERVAL_MS: '250',
+    SWEEPER_GRACE_MS: '1000',
+    WORKER_HTTP_PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  try {
+    await worker.waitForLine(/"msg":"worker started"/, 30000);
+  } catch (error) {
+    // A worker that never started is nobody's to clean up later.
+    worker.kill('SIGKILL');
+    throw error;
+  }
+  return worker;
+}
