@@ -4,6 +4,3 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** States a worker may claim a message from. */
 export const CLAIMABLE_STATUSES = ['pending', 'queued', 'scheduled'] as const satisfies readonly MessageStatus[];
-
-/** States the message is still on its way in: a job exists, or should. */
-export const IN_FLIGHT_STATUSES = ['pending', 'queued', 'scheduled', 'sending'] as const satisfies readonly MessageStatus[];

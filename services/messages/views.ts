@@ -144,11 +144,6 @@ export function toNotificationView(row: MessageRow): NotificationView {
   };
 }
 
-/** The one view builder: a row in the shape of its kind. */
-export function toMessageView(row: MessageRow): MessageView {
-  return row.kind === 'contact' ? toContactView(row) : toNotificationView(row);
-}
-
 export function toAttemptView(row: DeliveryAttemptRow): AttemptView {
   return { attempt: row.attempt, provider: row.provider, outcome: row.outcome, error: row.error, duration_ms: row.duration_ms, at: iso(row.at) };
 }
