@@ -5,6 +5,7 @@ import * as templates from './20261201000000_templates';
 import * as validation from './20261202000000_validation';
 import * as webhooks from './20261203000000_webhooks';
 import * as accounts from './20261204000000_accounts';
+import * as suppressions from './20261206000000_suppressions';
 
 // Listed here rather than read from disk, so the same provider works from ts sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '20261202000000_validation': validation,
   '20261203000000_webhooks': webhooks,
   '20261204000000_accounts': accounts,
+  '20261206000000_suppressions': suppressions,
 };
 
 /** Every Herald migration, keyed by its timestamp-prefixed name. */

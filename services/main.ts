@@ -18,7 +18,7 @@ const USAGE = `usage: herald <command>
   serve [--role api|worker|all]     run the HTTP API, the delivery workers, or both (default)
   migrate                           apply database migrations
   keys create --name N --scopes a,b create an API key (printed once); scopes: notify:send, messages:read, templates:write,
-                                    contacts:write, webhooks:write, validate, admin
+                                    contacts:write, suppressions:write, webhooks:write, validate, admin
   keys list                         list API keys (never the secrets)
   keys revoke ID                    revoke an API key
   tail [--json] [--kind K] [--status S] [--provider P] [--id ID] [--since 10m]

@@ -1,4 +1,4 @@
-export const SCOPES = ['notify:send', 'messages:read', 'templates:write', 'contacts:write', 'webhooks:write', 'validate', 'admin'] as const;
+export const SCOPES = ['notify:send', 'messages:read', 'templates:write', 'contacts:write', 'suppressions:write', 'webhooks:write', 'validate', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Who is calling: the id that scopes idempotency keys and message visibility, and what it may do. */
