@@ -9,6 +9,7 @@ source scripts/ensure-deps.sh
 
 ensure_deps
 bash scripts/services.sh
+bash scripts/test-tools.sh
 
 echo "test: typecheck" >&2
 npm run --silent typecheck
