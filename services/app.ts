@@ -49,6 +49,8 @@ import { createWebhookQueue, WebhookDispatcher, type WebhookQueue } from './webh
 import { webhookRoutes } from './webhooks/routes';
 import { WebhookService } from './webhooks/service';
 import { problemOfDomainError } from './problems';
+import { ProviderEventService } from './provider-events/provider-event-service';
+import { providerEventRoutes } from './provider-events/routes';
 import { createRateLimits } from './rate-limits';
 import { createEmailValidator } from './validation/create-validator';
 import { DomainDns } from './validation/domain-dns';
@@ -137,6 +139,8 @@ export interface Services {
   readonly templates: TemplateService;
   readonly contacts: ContactsService;
   readonly conversions: ConversionService;
+  /** Delivery events SendGrid and Mailgun post back. */
+  readonly providerEvents: ProviderEventService;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -176,6 +180,7 @@ export function createServices(infra: Infrastructure): Services {
     templates,
     contacts,
     conversions: new ConversionService(db, dispatch),
+    providerEvents: new ProviderEventService(db, infra.redis, config, logger, dispatch),
   };
 }
 
@@ -218,6 +223,7 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(templateRoutes(services.templates, services.contacts, services.authenticator));
   app.use(contactsRoutes(services.contacts, services.authenticator));
   app.use(conversionRoutes(services.conversions, services.authenticator));
+  app.use(providerEventRoutes(services.providerEvents));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

@@ -5,10 +5,12 @@ import {
   IdempotencyKeyReusedError,
   InvalidCredentialsError,
   InvalidFieldsError,
+  InvalidSignatureError,
   InvalidStateError,
   NotConfiguredError,
   NotFoundError,
   SenderNotAllowedError,
+  TemporarilyUnavailableError,
   TooManyAttemptsError,
   RecipientUndeliverableError,
   MissingVariablesError,
@@ -28,6 +30,10 @@ export function problemOfDomainError(error: unknown): Problem | undefined {
   if (error instanceof InvalidFieldsError) return new Problem(422, 'Unprocessable Content', error.message, { errors: error.errors });
   if (error instanceof TooManyAttemptsError) {
     return new Problem(429, 'Too Many Requests', error.message, { retry_after: error.retryAfterS }, { 'Retry-After': String(error.retryAfterS) });
+  }
+  if (error instanceof InvalidSignatureError) return new Problem(401, 'Unauthorized', error.message);
+  if (error instanceof TemporarilyUnavailableError) {
+    return new Problem(503, 'Service Unavailable', error.message, {}, { 'Retry-After': String(error.retryAfterS) });
   }
   if (error instanceof NotConfiguredError) return new Problem(503, 'Service Unavailable', error.message, { variable: error.variable });
   if (error instanceof ForbiddenError) return new Problem(403, 'Forbidden', error.message);

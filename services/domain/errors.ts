@@ -116,3 +116,19 @@ export class MissingVariablesError extends DomainError {
     super(`The template needs variables that were not given: ${variables.join(', ')}.`);
   }
 }
+
+/** A signed request (a provider's event webhook) whose signature is missing, wrong, stale or replayed. */
+export class InvalidSignatureError extends DomainError {
+  override readonly name = 'InvalidSignatureError';
+}
+
+/** A store the request needs did not answer in time; nothing was changed and trying later may work. */
+export class TemporarilyUnavailableError extends DomainError {
+  override readonly name = 'TemporarilyUnavailableError';
+  constructor(
+    message: string,
+    readonly retryAfterS = 5,
+  ) {
+    super(message);
+  }
+}

@@ -30,6 +30,7 @@ export function composeMessage(row: MessageToSend, config: ComposeConfig, attach
 export function composeNotification(row: MessageToSend, config: ComposeConfig): OutgoingMail {
   return {
     messageId: messageIdFor(row.id, config),
+    heraldId: row.id,
     from: row.from_address ?? config.mailFrom,
     to: row.to,
     cc: row.cc,
@@ -66,6 +67,7 @@ export function composeContact(row: MessageToSend, config: ComposeConfig): Outgo
   ].join('\n');
   return {
     messageId: messageIdFor(row.id, config),
+    heraldId: row.id,
     from: config.mailFrom,
     to: row.to.length > 0 ? row.to : [config.contactInbox],
     cc: [],

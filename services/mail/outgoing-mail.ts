@@ -5,6 +5,11 @@
 export interface OutgoingMail {
   /** Full header value, `<${rowId}@${config.mailDomain}>`, stable across retries so receivers can deduplicate. */
   readonly messageId: string;
+  /**
+   * The message's row id, sent as SendGrid `custom_args` and Mailgun `v:` variables named
+   * HERALD_ID_VARIABLE so that the events the provider posts back find their message.
+   */
+  readonly heraldId?: string;
   /** e.g. 'Herald <herald@localhost>' */
   readonly from: string;
   readonly to: readonly string[];
@@ -28,3 +33,6 @@ export interface MailAttachment {
   readonly content: Buffer;
   readonly contentId?: string;
 }
+
+/** The custom argument (SendGrid) and user variable (Mailgun) that carries OutgoingMail.heraldId. */
+export const HERALD_ID_VARIABLE = 'herald_message_id';

@@ -89,6 +89,8 @@ export interface MessageEventsTable {
   type: EventType;
   at: Timestamp;
   data: Json<Record<string, unknown>>;
+  /** The provider's own id of a provider event (SendGrid sg_event_id, Mailgun event id): unique per message. */
+  provider_event_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MessageTables {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_NAMES, type ProviderName } from '../domain/provider-names';
-import { parseKeyring } from './crypto';
+import { p256PublicKey, parseKeyring } from './crypto';
 
 export type { ProviderName };
 
@@ -97,6 +97,9 @@ export const configSchema = z
     VALIDATION_DNS_TTL_S: int(3600, 1),
     VALIDATION_EXTRA_DISPOSABLE: list,
     VALIDATION_POLICY: z.enum(['off', 'worker', 'accept']).default('off'),
+    SENDGRID_WEBHOOK_PUBLIC_KEY: optionalText,
+    MAILGUN_WEBHOOK_SIGNING_KEY: optionalText,
+    BOUNCE_SUPPRESSION_DAYS: int(30, 1, 3650),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -115,6 +118,13 @@ export const configSchema = z
     for (const target of env.CONTACT_REDIRECT_ALLOWLIST) {
       if (!isWebUrl(target)) {
         ctx.addIssue({ code: 'custom', path: ['CONTACT_REDIRECT_ALLOWLIST'], message: `"${target}" is not an absolute http(s) URL` });
+      }
+    }
+    if (env.SENDGRID_WEBHOOK_PUBLIC_KEY !== undefined) {
+      try {
+        p256PublicKey(env.SENDGRID_WEBHOOK_PUBLIC_KEY);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['SENDGRID_WEBHOOK_PUBLIC_KEY'], message: (error as Error).message });
       }
     }
     if (env.CREDENTIALS_KEYS !== undefined) {
@@ -199,6 +209,15 @@ export interface Config {
     /** Where undeliverable recipients are stopped: nowhere, before the provider call, or at accept. */
     readonly policy: Env['VALIDATION_POLICY'];
   };
+  /** Verifying the delivery events SendGrid and Mailgun post (design/engagement.md); unset: those routes answer 503. */
+  readonly providerEvents: {
+    /** SENDGRID_WEBHOOK_PUBLIC_KEY: the Event Webhook's verification key, PEM or base64 DER. */
+    readonly sendgridPublicKey?: string;
+    /** MAILGUN_WEBHOOK_SIGNING_KEY: the HTTP webhook signing key. */
+    readonly mailgunSigningKey?: string;
+  };
+  /** How long a hard bounce keeps its address suppressed. */
+  readonly bounceSuppressionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -278,6 +297,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       extraDisposable: env.VALIDATION_EXTRA_DISPOSABLE.map((domain) => domain.toLowerCase()),
       policy: env.VALIDATION_POLICY,
     },
+    providerEvents: { sendgridPublicKey: env.SENDGRID_WEBHOOK_PUBLIC_KEY, mailgunSigningKey: env.MAILGUN_WEBHOOK_SIGNING_KEY },
+    bounceSuppressionDays: env.BOUNCE_SUPPRESSION_DAYS,
   });
   // Key bytes stay out of the frozen tree (deepFreeze cannot freeze a Buffer's contents anyway).
   return env.CREDENTIALS_KEYS === undefined ? config : Object.freeze({ ...config, credentialsKeys: parseKeyring(env.CREDENTIALS_KEYS) });

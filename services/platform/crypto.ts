@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 
 /**
  * Secrets at rest (accounts.md, webhooks.md): AES-256-GCM with a random 96-bit nonce, keys from
@@ -76,4 +76,24 @@ export class Keyring {
       throw new KeyringError('ciphertext does not decrypt with its key and additional data');
     }
   }
+}
+
+/**
+ * An ECDSA P-256 public key from its text: PEM, or the bare base64 of its DER SubjectPublicKeyInfo
+ * (how SendGrid shows its Event Webhook verification key). Throws a KeyringError saying what is wrong.
+ */
+export function p256PublicKey(text: string): KeyObject {
+  const trimmed = text.trim();
+  let key: KeyObject;
+  try {
+    key = trimmed.includes('-----BEGIN')
+      ? createPublicKey(trimmed)
+      : createPublicKey({ key: Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    throw new KeyringError('is not a public key in PEM or base64 DER (SubjectPublicKeyInfo)');
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new KeyringError('is not an ECDSA P-256 public key');
+  }
+  return key;
 }

@@ -36,3 +36,8 @@ export function verificationResendKey(prefix: string, userId: string): string {
 export function dnsAnswerKey(prefix: string, domain: string): string {
   return `${prefix}:herald:dns:${domain}`;
 }
+
+/** A provider webhook's signature token seen by some replica (digest of the token), kept past its timestamp's window. */
+export function webhookTokenKey(prefix: string, provider: string, tokenDigest: string): string {
+  return `${prefix}:herald:webhook-token:${provider}:${tokenDigest}`;
+}

@@ -22,6 +22,7 @@ const MAILGUN_DOMAIN = 'mg.example.test';
 function sampleMail(overrides: Partial<OutgoingMail> = {}): OutgoingMail {
   return {
     messageId: '<0b7c6f9e-1111-4222-8333-944455556666@herald.test>',
+    heraldId: '0b7c6f9e-1111-4222-8333-944455556666',
     from: 'Herald <herald@example.test>',
     to: ['alice@example.test', 'bob@example.test'],
     cc: ['carol@example.test'],
@@ -200,7 +201,7 @@ describe('SendgridProvider', () => {
       ],
       headers: { 'Message-ID': '<0b7c6f9e-1111-4222-8333-944455556666@herald.test>' },
       categories: ['ci', 'build'],
-      custom_args: { build: '42', branch: 'main' },
+      custom_args: { build: '42', branch: 'main', herald_message_id: '0b7c6f9e-1111-4222-8333-944455556666' },
     });
   });
 
@@ -271,6 +272,7 @@ describe('MailgunProvider', () => {
       'o:tag': ['ci', 'build'],
       'v:build': ['42'],
       'v:branch': ['main'],
+      'v:herald_message_id': ['0b7c6f9e-1111-4222-8333-944455556666'],
     });
   });
 

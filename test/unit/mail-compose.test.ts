@@ -104,6 +104,7 @@ describe('composeNotification', () => {
     const mail = composeNotification(notificationRow(), config);
     expect(mail).toEqual({
       messageId: '<66666666-7777-4888-8999-000000000000@herald.test>',
+      heraldId: '66666666-7777-4888-8999-000000000000',
       from: 'Herald <herald@example.test>',
       to: ['dev@example.test'],
       cc: ['lead@example.test'],

@@ -1,7 +1,7 @@
 import FormData from 'form-data';
 import Mailgun from 'mailgun.js';
 import type { MailgunMessageData } from 'mailgun.js/definitions';
-import type { MailAttachment, OutgoingMail } from '../outgoing-mail';
+import { HERALD_ID_VARIABLE, type MailAttachment, type OutgoingMail } from '../outgoing-mail';
 import { classifyHttpStatus, shortDetail } from './http-failure';
 import { ProviderError, type FailureKind, type MailProvider, type SendResult } from './mail-provider';
 
@@ -42,10 +42,12 @@ function classifyMailgunError(err: MailgunApiError): FailureKind {
   return classifyHttpStatus(err.status);
 }
 
-function variables(metadata: Readonly<Record<string, unknown>>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(metadata).map(([key, value]) => [`v:${key}`, typeof value === 'string' ? value : JSON.stringify(value)]),
-  );
+/** The metadata and Herald's own id as `v:` variables, which Mailgun's events carry back as user-variables. */
+function variables(mail: OutgoingMail): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(mail.metadata).map(([key, value]) => [`v:${key}`, typeof value === 'string' ? value : JSON.stringify(value)])),
+    ...(mail.heraldId === undefined ? {} : { [`v:${HERALD_ID_VARIABLE}`]: mail.heraldId }),
+  };
 }
 
 /** Attachments as `attachment` parts, inline images as `inline` parts named by their content id. */
@@ -108,7 +110,7 @@ export class MailgunProvider implements MailProvider {
       'h:Message-Id': mail.messageId,
       ...(mail.replyTo === undefined ? {} : { 'h:Reply-To': mail.replyTo }),
       ...(mail.tags.length > 0 ? { 'o:tag': [...mail.tags] } : {}),
-      ...variables(mail.metadata),
+      ...variables(mail),
       ...files(mail),
     };
   }

@@ -1,6 +1,6 @@
 import { Client } from '@sendgrid/client';
 import { MailService, type MailDataRequired } from '@sendgrid/mail';
-import type { OutgoingMail } from '../outgoing-mail';
+import { HERALD_ID_VARIABLE, type OutgoingMail } from '../outgoing-mail';
 import { classifyHttpStatus, shortDetail } from './http-failure';
 import { ProviderError, type MailProvider, type SendResult } from './mail-provider';
 
@@ -36,11 +36,13 @@ function errorMessages(body: unknown): string {
     .join('; ');
 }
 
-function customArgs(metadata: Readonly<Record<string, unknown>>): Record<string, string> {
+/** The metadata and Herald's own id, which the Event Webhook posts back on every event of the message. */
+function customArgs(mail: OutgoingMail): Record<string, string> {
   // SendGrid accepts only string values in custom_args.
-  return Object.fromEntries(
-    Object.entries(metadata).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
-  );
+  return {
+    ...Object.fromEntries(Object.entries(mail.metadata).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)])),
+    ...(mail.heraldId === undefined ? {} : { [HERALD_ID_VARIABLE]: mail.heraldId }),
+  };
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {
@@ -94,7 +96,7 @@ export class SendgridProvider implements MailProvider {
       content: [first, ...rest],
       headers: { 'Message-ID': mail.messageId },
       ...(mail.tags.length > 0 ? { categories: [...mail.tags] } : {}),
-      ...(Object.keys(mail.metadata).length > 0 ? { customArgs: customArgs(mail.metadata) } : {}),
+      ...(Object.keys(mail.metadata).length > 0 || mail.heraldId !== undefined ? { customArgs: customArgs(mail) } : {}),
       ...(mail.attachments === undefined
         ? {}
         : {
