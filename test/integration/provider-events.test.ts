@@ -7,6 +7,7 @@ import { startFakeSendgrid, type FakeSendgrid } from '../support/fake-sendgrid';
 import { notification } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitUntil } from '../support/wait';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // design/engagement.md "Provider events in": SendGrid's signed Event Webhook and Mailgun's
 // signed webhooks move messages sent through them to delivered or bounced, suppress the address
@@ -16,6 +17,7 @@ const MAILGUN_SIGNING_KEY = `mg-signing-${randomBytes(8).toString('hex')}`;
 const MAILGUN_DOMAIN = 'mg.example.test';
 
 let sendgrid: FakeSendgrid;
+let receiver: WebhookReceiver;
 let mailgun: FakeMailgun;
 let t: TestApp;
 let worker: WorkerRuntime;
@@ -29,7 +31,11 @@ beforeAll(async () => {
   const publicKey = pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
   sendgrid = await startFakeSendgrid();
   mailgun = await startFakeMailgun();
+  receiver = await startWebhookReceiver();
   t = await startTestApp({
+    CREDENTIALS_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
     MAIL_PROVIDERS: 'sendgrid,mailgun',
     SENDGRID_API_KEY: 'SG.test',
     SENDGRID_BASE_URL: sendgrid.url,
@@ -42,7 +48,7 @@ beforeAll(async () => {
     BOUNCE_SUPPRESSION_DAYS: '30',
   });
   worker = await startWorkerRuntime(t.infra);
-  auth = await t.bearerWith('notify:send', 'messages:read');
+  auth = await t.bearerWith('notify:send', 'messages:read', 'webhooks:write');
 });
 
 afterAll(async () => {
@@ -50,6 +56,7 @@ afterAll(async () => {
   await t.close();
   await sendgrid.close();
   await mailgun.close();
+  await receiver.close();
 });
 
 interface Sent {
@@ -268,6 +275,24 @@ describe('POST /webhooks/sendgrid', () => {
 
   it('answers 422 for a signed body that is not a JSON array', async () => {
     await postSendgrid({ event: 'delivered' }).expect(422);
+  });
+});
+
+describe('webhook deliveries', () => {
+  it('tells the client’s endpoints of provider events, written by the same statement', async () => {
+    await request(t.app)
+      .post('/api/webhooks')
+      .set('Authorization', auth)
+      .send({ url: `${receiver.url}/hooks`, event_types: ['message.delivered', 'message.bounced'] })
+      .expect(201);
+    const address = unique('hooked');
+    const sent = await sendThrough('sendgrid', address);
+    await postSendgrid([sgEvent(sent, 'delivered', address), sgEvent(sent, 'open', address)]).expect(200);
+    const hooks = await waitUntil(() => (receiver.at('/hooks').length >= 1 ? receiver.at('/hooks') : undefined), { what: 'the message.delivered webhook', timeoutMs: 10000 });
+    const payload = JSON.parse(hooks[0]?.body ?? '{}') as { type: string; data: Record<string, unknown> };
+    expect(payload).toMatchObject({ type: 'message.delivered', data: { id: sent.id, source: 'sendgrid', status: 'delivered' } });
+    const rows = await t.infra.db.selectFrom('webhook_deliveries').select('type').execute();
+    expect(rows.map((row) => row.type)).toEqual(['message.delivered']);
   });
 });
 

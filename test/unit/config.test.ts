@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, configSchema, loadConfig } from '../../services/platform/config';
 
 function configError(env: Record<string, string>): ConfigError {
@@ -65,6 +66,8 @@ describe('loadConfig', () => {
     ['a short HERALD_ADMIN_KEY', { HERALD_ADMIN_KEY: 'short' }, 'HERALD_ADMIN_KEY'],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['no body bytes in flight', { MAX_BODY_BYTES_IN_FLIGHT: '0' }, 'MAX_BODY_BYTES_IN_FLIGHT'],
+    ['a SendGrid webhook key that is not a key', { SENDGRID_WEBHOOK_PUBLIC_KEY: 'not-a-key' }, 'SENDGRID_WEBHOOK_PUBLIC_KEY'],
+    ['zero bounce suppression days', { BOUNCE_SUPPRESSION_DAYS: '0' }, 'BOUNCE_SUPPRESSION_DAYS'],
   ])('rejects %s with one line naming the variable', (_name, env, variable) => {
     const error = configError(env);
     expect(error.message).toMatch(new RegExp(`\\b${variable}\\b`));
@@ -94,6 +97,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+  });
+
+  it('reads the provider webhook keys and BOUNCE_SUPPRESSION_DAYS', () => {
+    expect(loadConfig({}).providerEvents).toEqual({ sendgridPublicKey: undefined, mailgunSigningKey: undefined });
+    expect(loadConfig({}).bounceSuppressionDays).toBe(30);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const der = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const config = loadConfig({ SENDGRID_WEBHOOK_PUBLIC_KEY: der, MAILGUN_WEBHOOK_SIGNING_KEY: 'mg-key', BOUNCE_SUPPRESSION_DAYS: '7' });
+    expect(config.providerEvents).toEqual({ sendgridPublicKey: der, mailgunSigningKey: 'mg-key' });
+    expect(config.bounceSuppressionDays).toBe(7);
+    expect(loadConfig({ SENDGRID_WEBHOOK_PUBLIC_KEY: pem }).providerEvents.sendgridPublicKey).toBe(pem.trim());
+    const otherCurve = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    expect(configError({ SENDGRID_WEBHOOK_PUBLIC_KEY: otherCurve }).message).toMatch(/SENDGRID_WEBHOOK_PUBLIC_KEY: is not an ECDSA P-256 public key/);
   });
 
   it('returns a deeply frozen object', () => {
