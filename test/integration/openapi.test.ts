@@ -43,6 +43,8 @@ const expectedPaths: [string, string][] = [
   ['post', '/api/contacts/import'],
   ['post', '/api/events/track'],
   ['post', '/api/v1/events/track'],
+  ['post', '/webhooks/sendgrid'],
+  ['post', '/webhooks/mailgun'],
   ['get', '/livez'],
   ['get', '/readyz'],
   ['get', '/healthz'],
