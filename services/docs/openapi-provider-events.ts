@@ -43,7 +43,6 @@ export function registerProviderEventPaths(registry: OpenAPIRegistry, parts: Pic
       '400': problem('Malformed JSON'),
       '401': problem('Missing or bad signature, a stale timestamp or a reused token; nothing was recorded'),
       '415': problem('Not JSON'),
-      '422': problem('Signed, but `event-data` is missing or malformed'),
       '503': notConfigured,
     },
   });

@@ -81,10 +81,11 @@ export class ProviderEventService {
     const signature = mailgunSignatureSchema.safeParse((body as { signature?: unknown } | null)?.signature);
     if (!signature.success) throw new InvalidSignatureError('The request is not signed: send signature {timestamp, token, signature} as Mailgun does.');
     verifier.verify(signature.data);
-    const eventData = parseOrThrow(mailgunEventDataSchema, (body as Record<string, unknown>)['event-data'], 'event-data');
+    // Signed but unreadable: answered 200 and counted as ignored, as SendGrid's odd events are, so Mailgun does not retry it.
+    const eventData = mailgunEventDataSchema.safeParse((body as Record<string, unknown>)['event-data']);
     await this.#mailgunTokens.claim(signature.data.token);
     try {
-      return await this.record('mailgun', 1, [mailgunEvent(eventData, this.config.mailDomain)]);
+      return await this.record('mailgun', 1, [eventData.success ? mailgunEvent(eventData.data, this.config.mailDomain) : undefined]);
     } catch (error) {
       await this.#mailgunTokens.release(signature.data.token);
       throw error;

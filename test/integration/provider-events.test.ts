@@ -360,6 +360,10 @@ describe('POST /webhooks/mailgun', () => {
     expect((await eventsOf(sent.id)).map((e) => e.type)).toEqual(['sent', 'delivered']);
   });
 
+  it('answers 200 and ignores a signed post whose event it cannot read', async () => {
+    await request(t.app).post('/webhooks/mailgun').send(mailgunBody({ id: 'no-event-field' })).expect(200, { received: 1, recorded: 0, duplicates: 0, unmatched: 0, ignored: 1 });
+  });
+
   it('records the same event once when Mailgun posts it again with a new token', async () => {
     const address = unique('mg-twice');
     const sent = await sendThrough('mailgun', address);
