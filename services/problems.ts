@@ -7,6 +7,7 @@ import {
   InvalidFieldsError,
   InvalidSignatureError,
   InvalidStateError,
+  MalformedBodyError,
   NotConfiguredError,
   NotFoundError,
   SenderNotAllowedError,
@@ -31,6 +32,7 @@ export function problemOfDomainError(error: unknown): Problem | undefined {
   if (error instanceof TooManyAttemptsError) {
     return new Problem(429, 'Too Many Requests', error.message, { retry_after: error.retryAfterS }, { 'Retry-After': String(error.retryAfterS) });
   }
+  if (error instanceof MalformedBodyError) return new Problem(400, 'Bad Request', error.message);
   if (error instanceof InvalidSignatureError) return new Problem(401, 'Unauthorized', error.message);
   if (error instanceof TemporarilyUnavailableError) {
     return new Problem(503, 'Service Unavailable', error.message, {}, { 'Retry-After': String(error.retryAfterS) });

@@ -132,3 +132,8 @@ export class TemporarilyUnavailableError extends DomainError {
     super(message);
   }
 }
+
+/** A body that had to be read after its signature was checked, and is not what its media type says (not JSON). */
+export class MalformedBodyError extends DomainError {
+  override readonly name = 'MalformedBodyError';
+}

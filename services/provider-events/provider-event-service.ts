@@ -1,5 +1,5 @@
 import type { Db } from '../database';
-import { InvalidFieldsError, InvalidSignatureError, NotConfiguredError } from '../domain/errors';
+import { InvalidSignatureError, MalformedBodyError, NotConfiguredError } from '../domain/errors';
 import { type EventProvider, type ProviderEventInput, recordProviderEvents } from '../lifecycle/record-provider-events';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
@@ -68,7 +68,7 @@ export class ProviderEventService {
     try {
       json = JSON.parse(post.body.toString('utf8'));
     } catch {
-      throw new InvalidFieldsError([{ field: '(body)', message: 'is not JSON' }]);
+      throw new MalformedBodyError('The body is not valid JSON.');
     }
     const batch = parseOrThrow(sendgridBatchSchema, json);
     const events = batch.map((raw) => sendgridEvent(raw, this.config.mailDomain));
@@ -98,7 +98,8 @@ export class ProviderEventService {
     let matched = 0;
     let recorded = 0;
     for (let start = 0; start < taken.length; start += CHUNK) {
-      const outcome = await recordProviderEvents(this.db, provider, taken.slice(start, start + CHUNK), { bounceSuppressionDays: this.config.bounceSuppressionDays });
+      const chunk = taken.slice(start, start + CHUNK);
+      const outcome = await retryOnDeadlock(() => recordProviderEvents(this.db, provider, chunk, { bounceSuppressionDays: this.config.bounceSuppressionDays }));
       matched += outcome.matched;
       recorded += outcome.recorded;
       this.dispatch(outcome.webhookDeliveries);
@@ -107,6 +108,22 @@ export class ProviderEventService {
     const answer = { received, recorded, duplicates, unmatched: taken.length - matched, ignored: received - readable.length };
     this.logger.info({ provider, ...answer }, 'provider events recorded');
     return answer;
+  }
+}
+
+/**
+ * Two posts about the same messages at once (a provider's retry overlapping its next batch) may
+ * lock them in opposite orders; Postgres then aborts one statement, which changed nothing and
+ * is simply run again.
+ */
+async function retryOnDeadlock<T>(run: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (attempt >= tries || (code !== '40P01' && code !== '40001')) throw error;
+    }
   }
 }
 

@@ -273,8 +273,17 @@ describe('POST /webhooks/sendgrid', () => {
     expect((await eventsOf(sent.id)).map((e) => e.type)).toEqual(['sent']);
   });
 
-  it('answers 422 for a signed body that is not a JSON array', async () => {
+  it('answers 422 for a signed body that is not a JSON array, 400 for one that is not JSON', async () => {
     await postSendgrid({ event: 'delivered' }).expect(422);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const body = '[{"event":';
+    await request(t.app)
+      .post('/webhooks/sendgrid')
+      .set('Content-Type', 'application/json')
+      .set('X-Twilio-Email-Event-Webhook-Signature', sign('sha256', Buffer.from(timestamp + body), privateKey).toString('base64'))
+      .set('X-Twilio-Email-Event-Webhook-Timestamp', timestamp)
+      .send(body)
+      .expect(400);
   });
 });
 
