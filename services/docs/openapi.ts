@@ -25,6 +25,7 @@ import { createEndpointSchema, deliveryViewSchema, endpointViewSchema, testResul
 import { emailValidationSchema, resultFilterSchema, validateBatchRequestSchema, validateEmailRequestSchema } from '../validation/schema';
 import { VALIDATION_JOB_STATUSES } from '../validation/tables';
 import { VALIDATION_RESULTS } from '../validation/verdict';
+import { registerIdentityPaths } from './openapi-identities';
 import { registerTemplatePaths } from './openapi-templates';
 
 const problemSchema = z.object({
@@ -276,6 +277,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     },
   });
   registerAccountPaths(registry, { common, authErrors });
+  registerIdentityPaths(registry, { json, problem, common, authErrors, bearer });
   const validateErrors = { ...authErrors, '400': problem('Malformed JSON'), '415': problem('Not JSON'), '422': problem('Invalid fields') };
   registry.registerPath({
     method: 'post',
