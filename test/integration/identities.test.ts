@@ -213,7 +213,7 @@ describe('an identity with its own SMTP server', () => {
       QUEUE_PREFIX: infra.config.queuePrefix,
       CREDENTIALS_KEYS: `${KEY_2},${KEY_1}`,
     };
-    const [rotated, withoutKeys] = await Promise.all([runHerald(['credentials', 'rotate'], env), runHerald(['credentials', 'rotate'], { ...env, CREDENTIALS_KEYS: '' })]);
+    const [rotated, withoutKeys] = await Promise.all([runHerald(['credentials', 'rotate'], env, 90_000), runHerald(['credentials', 'rotate'], { ...env, CREDENTIALS_KEYS: '' }, 90_000)]);
     expect(rotated).toMatchObject({ code: 0, stderr: '' });
     expect(rotated.stdout).toMatch(/re-encrypted under key "k2": [1-9]\d* identity SMTP password\(s\), [1-9]\d* webhook endpoint\(s\)/);
     expect(withoutKeys.code).toBe(2);
@@ -226,7 +226,7 @@ describe('an identity with its own SMTP server', () => {
     const id = await send(ada.auth, { subject: 'after the rotation', from: OWN_ADDRESS });
     expect(await finalStatus(id)).toBe('sent');
     expect((await arrived(own, 'after the rotation')).user).toBe(OWN_ADDRESS);
-  }, 60_000);
+  }, 120_000);
 
   it('with its server down, the default chain delivers with the "via Herald" From and Reply-To the identity; both tries are recorded', async () => {
     await own.close();
