@@ -70,7 +70,7 @@ export class IdentityRepository {
   }
 
   /** Inserts an identity (the default one, when `is_default`, in the same transaction); `taken` when the user has the address already. */
-  async create(row: { id: string; user_id: string; address: string; display_name: string | null; is_default: boolean } & IdentityChanges, now: Date): Promise<IdentityRow | 'taken'> {
+  async create(row: { id: string; user_id: string; address: string; display_name: string | null; is_default: boolean } & IdentityChanges, now: Date): Promise<IdentityRow | 'taken' | 'busy'> {
     try {
       return await this.db.transaction().execute(async (tx) => {
         if (row.is_default) await tx.updateTable('sender_identities').set({ is_default: false }).where('user_id', '=', row.user_id).where('is_default', '=', true).execute();
@@ -81,13 +81,15 @@ export class IdentityRepository {
           .executeTakeFirstOrThrow();
       });
     } catch (error) {
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return 'taken';
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      if (code === UNIQUE_VIOLATION) return constraint === 'sender_identities_default' ? 'busy' : 'taken';
       throw error;
     }
   }
 
   /** Applies changes; making it the default takes the flag from the user's other identity in the same transaction. */
-  async update(userId: string, id: string, changes: IdentityChanges & { is_default?: true }, now: Date): Promise<IdentityRow | 'taken' | undefined> {
+  /** `taken`: the user has the new address already; `busy`: another request changed the default at the same time. */
+  async update(userId: string, id: string, changes: IdentityChanges & { is_default?: true }, now: Date): Promise<IdentityRow | 'taken' | 'busy' | undefined> {
     try {
       return await this.db.transaction().execute(async (tx) => {
         if (changes.is_default === true) {
@@ -96,7 +98,8 @@ export class IdentityRepository {
         return tx.updateTable('sender_identities').set({ ...changes, updated_at: now }).where('user_id', '=', userId).where('id', '=', id).returningAll().executeTakeFirst();
       });
     } catch (error) {
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return 'taken';
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      if (code === UNIQUE_VIOLATION) return constraint === 'sender_identities_default' ? 'busy' : 'taken';
       throw error;
     }
   }

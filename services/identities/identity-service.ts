@@ -96,6 +96,7 @@ export class IdentityService {
       now,
     );
     if (created === 'taken') throw new ConflictError('This address is already one of the user’s identities.');
+    if (created === 'busy') throw new ConflictError('Another request changed the default identity at the same time; try again.');
     if (code !== undefined) await this.mailer.send(created, owner.name, code, tokenHash(code), now);
     return toIdentityView(created, owner);
   }
@@ -131,6 +132,7 @@ export class IdentityService {
     if (input.is_default === false && row.is_default) throw new InvalidFieldsError([{ field: 'is_default', message: 'make another identity the default instead' }]);
     const updated = await this.identities.update(userId, id, changes, now);
     if (updated === 'taken') throw new ConflictError('This address is already one of the user’s identities.');
+    if (updated === 'busy') throw new ConflictError('Another request changed the default identity at the same time; try again.');
     if (updated === undefined) throw new NotFoundError('No identity with this id.');
     if (code !== undefined) await this.mailer.send(updated, owner.name, code, tokenHash(code), now);
     return toIdentityView(updated, owner);

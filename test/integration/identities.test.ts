@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createApiApp, createServices, type Infrastructure } from '../../services/app';
 import { IdentityTransports } from '../../services/mail/identity-transports';
 import { ProviderError } from '../../services/mail/providers/mail-provider';
+import { WebhookSecrets } from '../../services/webhooks/secrets';
 import { ADMIN_KEY, adminBearer, bearer } from '../support/fixtures';
 import { runHerald } from '../support/herald-process';
 import { type LoggedHerald, startLoggedHerald } from '../support/logged-herald';
@@ -220,8 +221,11 @@ describe('an identity with its own SMTP server', () => {
     expect(withoutKeys.stderr).toContain('CREDENTIALS_KEYS');
     const keys = await infra.db.selectFrom('sender_identities').select('key_id').where('key_id', 'is not', null).execute();
     expect(new Set(keys.map((row) => row.key_id))).toEqual(new Set(['k2']));
-    const hooks = await infra.db.selectFrom('webhook_endpoints').select('secret_key_id').execute();
+    const hooks = await infra.db.selectFrom('webhook_endpoints').selectAll().execute();
     expect(new Set(hooks.map((row) => row.secret_key_id))).toEqual(new Set(['k2']));
+    // The webhook secret still opens, and is the one the endpoint was given.
+    const hook = hooks.find((row) => row.id === endpoint.body.id);
+    expect(hook === undefined ? [] : new WebhookSecrets(infra.config).signingSecrets(hook)).toEqual([endpoint.body.secret]);
     expect((await call('post', `/api/me/identities/${identityId}/check`, ada.auth)).body.ok).toBe(true);
     const id = await send(ada.auth, { subject: 'after the rotation', from: OWN_ADDRESS });
     expect(await finalStatus(id)).toBe('sent');
