@@ -5,6 +5,7 @@ import type { MessageToSend } from '../lifecycle/send-columns';
 import { type ComposeConfig, composeMessage } from '../mail/compose';
 import type { IdentityRoute } from '../mail/identity-route';
 import type { SendingIdentity } from '../mail/identity-transports';
+import type { OutgoingMail } from '../mail/outgoing-mail';
 import type { ChainResult, ProviderChain } from '../mail/provider-chain';
 import type { Logger } from '../platform/logger';
 import type { RecipientGuard } from '../validation/recipient-guard';
@@ -122,7 +123,7 @@ export class DeliveryService {
   }
 
   /** The chain, or for a message sent as an identity, the identity's own server first (one read of the identity, only then). */
-  private async send(message: MessageToSend, mail: ReturnType<typeof composeMessage>): Promise<ChainResult> {
+  private async send(message: MessageToSend, mail: OutgoingMail): Promise<ChainResult> {
     if (message.identity_id === null || this.identities === undefined) return this.chain.deliver(mail, routing(message));
     let identity: SendingIdentity | undefined;
     try {

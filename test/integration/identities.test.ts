@@ -245,7 +245,10 @@ describe('an identity with its own SMTP server', () => {
       { provider: 'smtp', identity_id: identityId, outcome: 'sent', error: null },
     ]);
     const detail = await call('get', `/api/notify/${id}`, ada.auth);
-    expect(detail.body.attempts.map((a: { provider: string }) => a.provider)).toEqual(['smtp:identity', 'smtp']);
+    expect(detail.body.attempts.map((a: { provider: string; identity_id: string }) => [a.provider, a.identity_id])).toEqual([
+      ['smtp:identity', identityId],
+      ['smtp', identityId],
+    ]);
   });
 });
 
