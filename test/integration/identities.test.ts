@@ -309,6 +309,32 @@ describe('admin', () => {
   });
 });
 
+describe('accepting drafts of different shapes together', () => {
+  it('a system mail and a user’s send in one call each keep all their columns', async () => {
+    const { acceptMessages } = await import('../../services/lifecycle/accept');
+    const ada = await user('mixed');
+    const stamp = `${Date.now()}`;
+    const system = { kind: 'system' as const, client_id: 'system', idempotency_key: `mixed-sys-${stamp}`, request_hash: 'h1', to: ['x@client.example'], subject: 's', text_body: 't', html_body: null, metadata: '{}', tags: [] };
+    const own = {
+      ...system,
+      kind: 'notification' as const,
+      client_id: `user:${ada.id}`,
+      idempotency_key: `mixed-user-${stamp}`,
+      cc: ['cc@client.example'],
+      bcc: [],
+      user_id: ada.id,
+      identity_id: null,
+      from_address: '"Ada" <ada@own.example>',
+      reply_to: null,
+      send_at: '2100-01-01T00:00:00.000Z',
+    };
+    const { rows } = await acceptMessages(infra.db, [system, own]);
+    expect(rows).toHaveLength(2);
+    const stored = await infra.db.selectFrom('messages').select(['cc', 'user_id', 'from_address']).where('idempotency_key', '=', own.idempotency_key).executeTakeFirstOrThrow();
+    expect(stored).toEqual({ cc: ['cc@client.example'], user_id: ada.id, from_address: '"Ada" <ada@own.example>' });
+  });
+});
+
 describe('secrecy (last: it reads what the whole run wrote)', () => {
   it('no password or key appears in any answer, log line, event, attempt or message row of the whole run', async () => {
     const secrets = { 'SMTP password': SMTP_PASSWORD, 'wrong SMTP password': WRONG_PASSWORD, 'key 1': KEY_1.slice(3), 'key 2': KEY_2.slice(3) };
