@@ -5,6 +5,7 @@ import * as templates from './20261201000000_templates';
 import * as validation from './20261202000000_validation';
 import * as webhooks from './20261203000000_webhooks';
 import * as accounts from './20261204000000_accounts';
+import * as senderIdentities from './20261205000000_sender_identities';
 import * as suppressions from './20261206000000_suppressions';
 import * as providerEvents from './20261208000000_provider_events';
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '20261202000000_validation': validation,
   '20261203000000_webhooks': webhooks,
   '20261204000000_accounts': accounts,
+  '20261205000000_sender_identities': senderIdentities,
   '20261206000000_suppressions': suppressions,
   '20261208000000_provider_events': providerEvents,
 };

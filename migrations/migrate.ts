@@ -13,7 +13,7 @@ export async function migrateToLatest<Database>(db: Kysely<Database>, target?: s
   return db.connection().execute(async (connection) => {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(connection);
     try {
-      const migrator = new Migrator({ db: connection, provider: migrationProvider });
+      const migrator = new Migrator({ db: connection, provider: migrationProvider, allowUnorderedMigrations: true });
       const { error, results } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
       if (error !== undefined) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
       return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };

@@ -44,7 +44,7 @@ if [[ -z ${JWT_SECRET:-} ]]; then
 fi
 export JWT_SECRET
 export PUBLIC_URL=${PUBLIC_URL:-http://localhost:$PORT}
-# A stable key for secrets at rest (webhook secrets), like the admin key (design/accounts.md).
+# A stable key for secrets at rest (identities' SMTP passwords, webhook secrets), like the admin key (design/accounts.md).
 if [[ -z ${CREDENTIALS_KEYS:-} ]]; then
   if [[ ! -s var/credentials-keys ]]; then
     (umask 077 && node -e 'console.log("dev1:" + require("crypto").randomBytes(32).toString("base64"))' >var/credentials-keys)
@@ -55,6 +55,8 @@ export CREDENTIALS_KEYS
 # On this development machine webhooks may go to a receiver on localhost over plain http.
 export WEBHOOK_ALLOW_HTTP=${WEBHOOK_ALLOW_HTTP:-true}
 export WEBHOOK_ALLOW_PRIVATE=${WEBHOOK_ALLOW_PRIVATE:-true}
+# Likewise a sender identity's own SMTP server may be a mail catcher on this machine (any port, no TLS).
+export SMTP_ALLOW_PRIVATE_HOSTS=${SMTP_ALLOW_PRIVATE_HOSTS:-true}
 
 ensure_deps
 bash scripts/services.sh
@@ -85,7 +87,7 @@ cat <<INFO
       -d '{"username":"ada","email":"ada@example.com","password":"correct horse battery staple"}'
     grep -h 'paste this code' $OUTBOX_DIR/*.eml
     curl -sS -X POST $base/api/auth/verify -H 'Content-Type: application/json' -d '{"token":"THE-CODE"}'
-  (README.md, "Accounts", goes on from there: log in, send with a PDF, refresh.)
+  (README.md, "Accounts", goes on from there: log in, send with a PDF, refresh, sender identities.)
 
   Stop with Ctrl-C.
 

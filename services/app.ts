@@ -22,6 +22,11 @@ import { docsRoutes } from './docs/routes';
 import { MESSAGE_KINDS } from './domain/message-kinds';
 import { TRY_OUTCOMES } from './domain/try-outcomes';
 import { healthRoutes } from './health/routes';
+import { IdentityCredentials } from './identities/identity-credentials';
+import { IdentityRepository } from './identities/identity-repository';
+import { IdentityService } from './identities/identity-service';
+import { IdentityVerificationMailer } from './identities/identity-verification-mail';
+import { identityRoutes } from './identities/routes';
 import { HealthService } from './health/service';
 import { MessageAcceptance } from './messages/acceptance';
 import { MessageEnqueuer } from './messages/enqueuer';
@@ -131,6 +136,7 @@ export interface Services {
   readonly enqueuer: MessageEnqueuer;
   readonly actions: MessageActions;
   readonly accounts: AccountService;
+  readonly identities: IdentityService;
   readonly webhooks: WebhookService;
   /** Enqueues the webhook deliveries a transition wrote. */
   readonly webhookDispatcher: WebhookDispatcher;
@@ -152,6 +158,7 @@ export function createServices(infra: Infrastructure): Services {
   const dispatch = (ids: readonly string[]) => webhookDispatcher.dispatch(ids);
   const acceptance = new MessageAcceptance(db, messages, enqueuer, logger, (kind, count) => infra.metrics.accepted(kind, count), dispatch);
   const users = new UserRepository(db);
+  const identities = new IdentityService(new IdentityRepository(db), new IdentityCredentials(config), new IdentityVerificationMailer(acceptance), config);
   const accounts = new AccountService(
     users,
     new SessionRepository(db),
@@ -161,6 +168,7 @@ export function createServices(infra: Infrastructure): Services {
     infra.redis,
     config,
     logger,
+    (userId) => identities.viewsOf(userId),
   );
   const templates = new TemplateService(new TemplateRepository(db));
   const contacts = new ContactsService(new ContactRepository(db));
@@ -168,8 +176,9 @@ export function createServices(infra: Infrastructure): Services {
     apiKeys,
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey, users }),
     accounts,
+    identities,
     contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
-    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), new TemplatedComposer(templates, contacts), config, acceptRecipientCheck(infra)),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), new TemplatedComposer(templates, contacts), config, acceptRecipientCheck(infra), (userId) => identities.sendable(userId)),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger, dispatch),
@@ -217,6 +226,7 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
   app.use(messageActionRoutes(services.actions, services.authenticator));
   app.use(accountRoutes(services.accounts, services.authenticator, { publicRateLimit: limits.accountsPublic }));
+  app.use(identityRoutes(services.identities, services.authenticator));
   app.use(webhookRoutes(services.webhooks, services.authenticator));
   app.use(validationRoutes(services.validator, services.authenticator, limits));
   app.use(validationJobRoutes(services.validationJobs, services.authenticator, limits));

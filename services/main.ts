@@ -21,6 +21,8 @@ const USAGE = `usage: herald <command>
                                     contacts:write, suppressions:write, webhooks:write, validate, admin
   keys list                         list API keys (never the secrets)
   keys revoke ID                    revoke an API key
+  credentials rotate                re-encrypt every stored secret (identities' SMTP passwords, webhook secrets)
+                                    under the first key of CREDENTIALS_KEYS
   tail [--json] [--kind K] [--status S] [--provider P] [--id ID] [--since 10m]
                                     follow delivery attempts from every worker live (herald tail --help)
 `;
@@ -115,6 +117,26 @@ async function keys(config: Config, args: string[]): Promise<void> {
   }
 }
 
+/** `herald credentials rotate`: after a new key is put first in CREDENTIALS_KEYS, seal everything under it. */
+async function credentials(config: Config, args: string[]): Promise<void> {
+  if (args[0] !== 'rotate' || args.length > 1) throw new UsageError(USAGE);
+  if (config.credentialsKeys === undefined) throw new UsageError('credentials rotate needs CREDENTIALS_KEYS (kid:base64-of-32-bytes,…; the first key encrypts)');
+  const db = createDb<Database>({ url: config.databaseUrl, max: 2 });
+  try {
+    await migrateToLatest(db);
+    const { rotateIdentityCredentials } = await import('./identities/credentials-rotation');
+    const { IdentityCredentials } = await import('./identities/identity-credentials');
+    const { rotateWebhookSecrets } = await import('./webhooks/secrets-rotation');
+    const { WebhookSecrets } = await import('./webhooks/secrets');
+    const identities = await rotateIdentityCredentials(db, new IdentityCredentials(config));
+    const webhooks = await rotateWebhookSecrets(db, new WebhookSecrets(config));
+    const key = new IdentityCredentials(config).currentKeyId;
+    console.log(`re-encrypted under key "${key}": ${identities} identity SMTP password(s), ${webhooks} webhook endpoint(s)`);
+  } finally {
+    await db.destroy();
+  }
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
@@ -144,6 +166,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'keys':
       await keys(config, rest);
+      return;
+    case 'credentials':
+      await credentials(config, rest);
       return;
     case 'tail': {
       if (rest.includes('--help')) {

@@ -7,6 +7,11 @@ import { type DeliveryListener, DeliveryService } from '../services/delivery/del
 import type { Infrastructure } from '../services/app';
 import { MessageEnqueuer } from '../services/messages/enqueuer';
 import { CircuitBreaker } from '../services/mail/circuit-breaker';
+import { IdentityRoute } from '../services/mail/identity-route';
+import { IdentityTransports } from '../services/mail/identity-transports';
+import { IdentityCredentials } from '../services/identities/identity-credentials';
+import { IdentityRepository } from '../services/identities/identity-repository';
+import { sendingIdentities } from '../services/identities/sending-identities';
 import { ProviderChain } from '../services/mail/provider-chain';
 import { createProviders } from '../services/mail/providers/provider-factory';
 import type { MailProvider } from '../services/mail/providers/mail-provider';
@@ -74,7 +79,10 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const ledger = new DeliveryLedger(infra.db, config.sweeper.leaseMs, (ids) => webhookDispatcher.dispatch(ids));
   // VALIDATION_POLICY=worker: one cached DNS answer per recipient domain before the first provider call; off costs nothing.
   const guard = config.validation.policy === 'worker' ? new RecipientGuard(new DomainDns(infra.redis, config, { onLookup: (source, status) => infra.metrics.dnsLookups.inc({ source, status }) })) : undefined;
-  const delivery = new DeliveryService(ledger, chain, config, logger, listeners, guard);
+  // Messages sent as an identity with its own SMTP server: pooled transports per identity, a circuit per identity.
+  const identityRoute = new IdentityRoute(new IdentityTransports({ allowPrivate: config.smtpAllowPrivateHosts }), chain, new CircuitBreaker<string>(), config);
+  const identities = { route: identityRoute, identity: sendingIdentities(new IdentityRepository(infra.db), new IdentityCredentials(config)) };
+  const delivery = new DeliveryService(ledger, chain, config, logger, listeners, guard, identities);
   const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
   const connection = createRedis(config.redisUrl);
   // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.
@@ -167,6 +175,7 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
       eventsRedis.disconnect();
       unwatchCircuits();
       await chain.close();
+      await identityRoute.close();
       connection.disconnect();
       webhookConnection.disconnect();
       logger.info({ workerId }, 'worker stopped');

@@ -54,6 +54,8 @@ export class AccountService {
     private readonly redis: Redis,
     private readonly config: AccountsConfig,
     private readonly logger: Logger,
+    /** The user's sender identities, for the profile (the account email first of them). */
+    private readonly identitiesOf?: (userId: string) => Promise<ProfileView['identities']>,
   ) {
     // Made now, so the first unknown login takes no longer than a wrong password.
     decoyHash().catch((error: unknown) => logger.warn({ err: error }, 'decoy password hash not made'));
@@ -201,8 +203,7 @@ export class AccountService {
     const sent = await this.users.sentInLast30Days(user.id, new Date());
     return {
       ...toUserView(user),
-      // The account email is the user's first identity; identities with their own SMTP come later.
-      identities: [{ address: user.email, display_name: user.display_name, is_default: true, verified: user.email_verified_at !== null, smtp: null }],
+      identities: this.identitiesOf === undefined ? [] : await this.identitiesOf(user.id),
       messages_sent_30d: sent,
     };
   }

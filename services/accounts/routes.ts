@@ -30,7 +30,7 @@ function clientOf(req: Request): ClientContext {
 }
 
 /** Requires a Herald user's access token (not an API key or a service JWT). */
-function requireUser(authenticator: Authenticator): RequestHandler[] {
+export function requireUser(authenticator: Authenticator): RequestHandler[] {
   return [
     requireScope(authenticator, 'messages:read'),
     (req, _res, next) => {
@@ -43,7 +43,7 @@ function requireUser(authenticator: Authenticator): RequestHandler[] {
   ];
 }
 
-function userIdOf(req: Request): string {
+export function userIdOf(req: Request): string {
   const user = principalOf(req).user;
   if (user === undefined) throw new Problem(403, 'Forbidden', 'This route is for user accounts.');
   return user.id;

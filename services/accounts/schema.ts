@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identityViewSchema } from '../identities/schema';
 import { emailAddress, headerText } from '../platform/schema-helpers';
 import { MAX_PASSWORD_LENGTH } from './password-policy';
 import { USER_ROLES } from './tables';
@@ -72,13 +73,6 @@ export const userViewSchema = z.object({
 });
 export type UserView = z.infer<typeof userViewSchema>;
 
-export const identityViewSchema = z.object({
-  address: z.string(),
-  display_name: z.string().nullable(),
-  is_default: z.boolean(),
-  verified: z.boolean(),
-  smtp: z.null(),
-});
 
 export const profileViewSchema = userViewSchema.extend({
   identities: z.array(identityViewSchema),

@@ -33,21 +33,26 @@ export class UserRepository {
   /** Inserts a user; `taken` names the column when the username or email is already used. */
   async create(user: NewUser, now: Date): Promise<{ row: UserRow } | { taken: 'username' | 'email' }> {
     try {
-      const row = await this.db
-        .insertInto('users')
-        .values({
-          username: user.username,
-          email: user.email,
-          display_name: user.displayName,
-          password_hash: user.passwordHash,
-          role: user.role,
-          email_verified_at: user.verified ? now : null,
-          password_changed_at: now,
-          created_at: now,
-          updated_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      // The account email is the user's first sender identity, its default (accounts.md).
+      const row = await this.db.transaction().execute(async (tx) => {
+        const created = await tx
+          .insertInto('users')
+          .values({
+            username: user.username,
+            email: user.email,
+            display_name: user.displayName,
+            password_hash: user.passwordHash,
+            role: user.role,
+            email_verified_at: user.verified ? now : null,
+            password_changed_at: now,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await tx.insertInto('sender_identities').values({ user_id: created.id, address: created.email, is_default: true, created_at: now, updated_at: now }).execute();
+        return created;
+      });
       return { row };
     } catch (error) {
       const { code, constraint } = error as { code?: string; constraint?: string };

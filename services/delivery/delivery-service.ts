@@ -1,8 +1,11 @@
 import type { MessageKind } from '../domain/message-kinds';
-import type { ProviderName } from '../domain/provider-names';
+import type { ProviderName, TryProvider } from '../domain/provider-names';
 import type { AttemptRecord, Claim } from '../lifecycle/attempt-rows';
 import type { MessageToSend } from '../lifecycle/send-columns';
 import { type ComposeConfig, composeMessage } from '../mail/compose';
+import type { IdentityRoute } from '../mail/identity-route';
+import type { SendingIdentity } from '../mail/identity-transports';
+import type { OutgoingMail } from '../mail/outgoing-mail';
 import type { ChainResult, ProviderChain } from '../mail/provider-chain';
 import type { Logger } from '../platform/logger';
 import type { RecipientGuard } from '../validation/recipient-guard';
@@ -19,7 +22,7 @@ export interface DeliveryRequest {
 }
 
 export type DeliveryOutcome =
-  | { readonly outcome: 'sent'; readonly provider: ProviderName; readonly providerMessageId: string }
+  | { readonly outcome: 'sent'; readonly provider: TryProvider; readonly providerMessageId: string }
   /** Nothing to do: finished, cancelled, or taken by another worker. */
   | { readonly outcome: 'skipped' }
   /** Another worker holds a live lease; look again when it ends. */
@@ -34,6 +37,12 @@ export interface DeliveryListener {
   onAttempt?(request: DeliveryRequest, result: ChainResult, durationMs: number): void;
   /** An outcome write was refused because the claim no longer held. */
   onStaleClaim?(request: DeliveryRequest, transition: 'sent' | 'retrying' | 'failed'): void;
+}
+
+/** How messages sent as a sender identity go out: the route, and where the identity is read (with its password opened). */
+export interface IdentitySending {
+  readonly route: IdentityRoute;
+  readonly identity: (id: string) => Promise<SendingIdentity | undefined>;
 }
 
 /** Whether the attempt that just failed ends the message: a permanent refusal, or the last attempt. */
@@ -59,6 +68,8 @@ export class DeliveryService {
     private readonly listeners: readonly DeliveryListener[] = [],
     /** VALIDATION_POLICY worker: stops messages none of whose recipients can receive mail. */
     private readonly guard?: RecipientGuard,
+    /** Sender identities; absent, a message's identity is only recorded. */
+    private readonly identities?: IdentitySending,
   ) {}
 
   async deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
@@ -75,10 +86,11 @@ export class DeliveryService {
     const started = performance.now();
     // Only a message that has files reads them: every other delivery costs no extra query.
     const files = message.attachment_count > 0 ? await this.ledger.attachments(message.id) : [];
-    const result = await this.whileLeased(claim, () => this.chain.deliver(composeMessage(message, this.config, files), routing(message)));
+    const mail = composeMessage(message, this.config, files);
+    const result = await this.whileLeased(claim, () => this.send(message, mail));
     const durationMs = performance.now() - started;
     // The attempt's rows are written by the same statement as its outcome (one commit per delivery).
-    const attempt: AttemptRecord = { messageId: request.id, attempt: request.attempt, tries: result.tries };
+    const attempt: AttemptRecord = { messageId: request.id, attempt: request.attempt, identityId: message.identity_id, tries: result.tries };
     // Told after the outcome is written, so that what they report is already in the record.
     const notify = () => {
       for (const listener of this.listeners) listener.onAttempt?.(request, result, durationMs);
@@ -108,6 +120,19 @@ export class DeliveryService {
     if (!written) return this.stale(request, 'retrying');
     this.logger.warn({ ...log, ...failure, outcome: 'retry', error: result.error }, 'delivery will be retried');
     return { outcome: 'retry', error: result.error };
+  }
+
+  /** The chain, or for a message sent as an identity, the identity's own server first (one read of the identity, only then). */
+  private async send(message: MessageToSend, mail: OutgoingMail): Promise<ChainResult> {
+    if (message.identity_id === null || this.identities === undefined) return this.chain.deliver(mail, routing(message));
+    let identity: SendingIdentity | undefined;
+    try {
+      identity = await this.identities.identity(message.identity_id);
+    } catch (error) {
+      // A password that cannot be opened (its key left CREDENTIALS_KEYS) must not stop the mail: the default chain takes it.
+      this.logger.warn({ messageId: message.id, identityId: message.identity_id, err: error }, "identity's SMTP settings not readable; sending through the default chain");
+    }
+    return this.identities.route.deliver(mail, identity, routing(message));
   }
 
   /**

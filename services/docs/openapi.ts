@@ -26,6 +26,7 @@ import { emailValidationSchema, resultFilterSchema, validateBatchRequestSchema, 
 import { VALIDATION_JOB_STATUSES } from '../validation/tables';
 import { VALIDATION_RESULTS } from '../validation/verdict';
 import { registerProviderEventPaths } from './openapi-provider-events';
+import { registerIdentityPaths } from './openapi-identities';
 import { registerTemplatePaths } from './openapi-templates';
 
 const problemSchema = z.object({
@@ -277,6 +278,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     },
   });
   registerAccountPaths(registry, { common, authErrors });
+  registerIdentityPaths(registry, { json, problem, common, authErrors, bearer });
   const validateErrors = { ...authErrors, '400': problem('Malformed JSON'), '415': problem('Not JSON'), '422': problem('Invalid fields') };
   registry.registerPath({
     method: 'post',

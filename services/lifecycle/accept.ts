@@ -44,6 +44,15 @@ export async function acceptMessages(
   now = new Date(),
 ): Promise<{ rows: AcceptedMessage[]; webhookDeliveries: string[] }> {
   if (drafts.length === 0) return { rows: [], webhookDeliveries: [] };
+  // The statement's column list is its first row's: drafts naming different columns (a system
+  // mail coalesced with a user's send) go in one statement per set of columns, or a later
+  // draft's extra columns (cc, from_address, user_id, identity_id, …) would be dropped.
+  const groups = groupByColumns(drafts);
+  if (groups.length > 1) {
+    const parts = [];
+    for (const group of groups) parts.push(await acceptMessages(db, group, now));
+    return { rows: parts.flatMap((part) => part.rows), webhookDeliveries: parts.flatMap((part) => part.webhookDeliveries) };
+  }
   const rows = drafts.map(({ suppressionReason, attachments, ...draft }) => ({
     // Present in every row: the column list is the first row's, and drafts of different kinds share a statement.
     template_id: null,
@@ -92,6 +101,20 @@ export async function acceptMessages(
     select ${returning}${anySuppressed ? sql`, ${WEBHOOK_DELIVERY_IDS}` : sql``} from inserted`.execute(db);
   const webhookDeliveries = result.rows[0]?.webhook_deliveries ?? [];
   return { rows: result.rows.map(({ webhook_deliveries: _ids, ...row }) => row), webhookDeliveries };
+}
+
+function groupByColumns(drafts: readonly MessageDraft[]): MessageDraft[][] {
+  const groups = new Map<string, MessageDraft[]>();
+  for (const draft of drafts) {
+    // Drafts built by one code path list their keys in one order, so no sort is needed to match them.
+    const columns = Object.keys(draft)
+      .filter((key) => key !== 'suppressionReason' && key !== 'attachments')
+      .join(',');
+    const group = groups.get(columns);
+    if (group === undefined) groups.set(columns, [draft]);
+    else group.push(draft);
+  }
+  return [...groups.values()];
 }
 
 function attachmentRows(drafts: readonly MessageDraft[]) {

@@ -19,6 +19,7 @@ export const SEND_COLUMNS = [
   'contact_name',
   'contact_email',
   'attachment_count',
+  'identity_id',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 export type MessageToSend = Pick<MessageRow, (typeof SEND_COLUMNS)[number]>;

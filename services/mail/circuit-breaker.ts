@@ -18,15 +18,15 @@ interface ProviderCircuit {
 }
 
 /**
- * Per-provider circuit breaker. Closed: every call goes through. Open: calls are refused for
+ * Per-provider circuit breaker (or per anything else a circuit is kept for: a sender identity's own server). Closed: every call goes through. Open: calls are refused for
  * the cool-down. Then half-open: one probe goes through; its success closes the circuit, its
  * failure opens it for another cool-down. State is in memory, per worker process.
  */
-export class CircuitBreaker {
+export class CircuitBreaker<Key extends string = ProviderName> {
   readonly #threshold: number;
   readonly #cooldownMs: number;
   readonly #now: () => number;
-  readonly #circuits = new Map<ProviderName, ProviderCircuit>();
+  readonly #circuits = new Map<Key, ProviderCircuit>();
 
   constructor(options: CircuitBreakerOptions = {}) {
     this.#threshold = Math.max(1, options.failureThreshold ?? 5);
@@ -35,7 +35,7 @@ export class CircuitBreaker {
   }
 
   /** True while the circuit is open or half-open, i.e. the provider has not yet proven healthy again. */
-  isOpen(provider: ProviderName): boolean {
+  isOpen(provider: Key): boolean {
     return this.#circuits.get(provider)?.openedAt !== undefined;
   }
 
@@ -43,7 +43,7 @@ export class CircuitBreaker {
    * Whether a call may go to the provider now. In half-open state this hands out the single
    * probe, so call it only right before actually calling the provider, and report the outcome.
    */
-  canTry(provider: ProviderName): boolean {
+  canTry(provider: Key): boolean {
     const circuit = this.#circuits.get(provider);
     if (circuit?.openedAt === undefined) return true;
     const now = this.#now();
@@ -56,11 +56,11 @@ export class CircuitBreaker {
     return true;
   }
 
-  recordSuccess(provider: ProviderName): void {
+  recordSuccess(provider: Key): void {
     this.#circuits.delete(provider);
   }
 
-  recordFailure(provider: ProviderName): void {
+  recordFailure(provider: Key): void {
     const circuit = this.#circuit(provider);
     const probeFailed = circuit.probeStartedAt !== undefined;
     circuit.consecutiveFailures += 1;
@@ -69,11 +69,11 @@ export class CircuitBreaker {
   }
 
   /** Providers whose circuit is open or half-open, for the metrics gauge. */
-  openProviders(): ProviderName[] {
+  openProviders(): Key[] {
     return [...this.#circuits.entries()].filter(([, circuit]) => circuit.openedAt !== undefined).map(([name]) => name);
   }
 
-  #circuit(provider: ProviderName): ProviderCircuit {
+  #circuit(provider: Key): ProviderCircuit {
     let circuit = this.#circuits.get(provider);
     if (circuit === undefined) {
       circuit = { consecutiveFailures: 0 };

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { TryProvider } from '../domain/provider-names';
 import type { ProviderName } from '../platform/config';
 import type { CircuitBreaker } from './circuit-breaker';
 import { CIRCUIT_OPEN_CLASS, errorClassOf } from './error-class';
@@ -7,7 +8,7 @@ import { ProviderError, type MailProvider } from './providers/mail-provider';
 
 /** One provider's part in a delivery attempt; each becomes a delivery_attempts row. */
 export interface ProviderTry {
-  readonly provider: ProviderName;
+  readonly provider: TryProvider;
   readonly outcome: 'sent' | 'transient' | 'permanent' | 'skipped';
   readonly error?: string;
   /** Address-free summary of the error (`permanent:550`, `transient:ECONNREFUSED`), for logs and the live tail. */
@@ -16,7 +17,7 @@ export interface ProviderTry {
 }
 
 export type ChainResult =
-  | { readonly outcome: 'sent'; readonly provider: ProviderName; readonly providerMessageId: string; readonly tries: readonly ProviderTry[] }
+  | { readonly outcome: 'sent'; readonly provider: TryProvider; readonly providerMessageId: string; readonly tries: readonly ProviderTry[] }
   | { readonly outcome: 'permanent' | 'transient'; readonly error: string; readonly tries: readonly ProviderTry[] };
 
 export interface DeliverOptions {
@@ -26,7 +27,8 @@ export interface DeliverOptions {
   readonly useFallback: boolean;
 }
 
-function describe(err: unknown): { kind: 'permanent' | 'transient'; error: string; errorClass: string } {
+/** The kind, stored error text and address-free class of a failed send. */
+export function describeFailure(err: unknown): { kind: 'permanent' | 'transient'; error: string; errorClass: string } {
   if (err instanceof ProviderError) {
     // Misconfiguration moves on like a transient failure; the prefix keeps the reason visible.
     const prefix = err.kind === 'misconfigured' ? 'misconfigured: ' : '';
@@ -69,7 +71,7 @@ export class ProviderChain {
         tries.push({ provider: provider.name, outcome: 'sent', durationMs: elapsed() });
         return { outcome: 'sent', provider: provider.name, providerMessageId, tries };
       } catch (err) {
-        const { kind, error, errorClass } = describe(err);
+        const { kind, error, errorClass } = describeFailure(err);
         tries.push({ provider: provider.name, outcome: kind, error, errorClass, durationMs: elapsed() });
         if (kind === 'permanent') {
           // The provider answered properly, it just refused this message: it is healthy.

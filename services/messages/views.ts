@@ -70,7 +70,8 @@ export type NotificationView = z.infer<typeof notificationViewSchema>;
 
 export const attemptViewSchema = z.object({
   attempt: z.number().int(),
-  provider: z.string(),
+  provider: z.string().meta({ description: 'A provider of the chain, or `smtp:identity` for the sender identity’s own SMTP server.' }),
+  identity_id: z.string().uuid().nullable().meta({ description: 'The sender identity the message went out as, if any.' }),
   outcome: z.string(),
   error: z.string().nullable(),
   duration_ms: z.number().int(),
@@ -145,7 +146,7 @@ export function toNotificationView(row: MessageRow): NotificationView {
 }
 
 export function toAttemptView(row: DeliveryAttemptRow): AttemptView {
-  return { attempt: row.attempt, provider: row.provider, outcome: row.outcome, error: row.error, duration_ms: row.duration_ms, at: iso(row.at) };
+  return { attempt: row.attempt, provider: row.provider, identity_id: row.identity_id, outcome: row.outcome, error: row.error, duration_ms: row.duration_ms, at: iso(row.at) };
 }
 
 export function toEventView(row: MessageEventRow): EventView {

@@ -52,7 +52,7 @@ const notifyFields = {
   priority: z.number().int().min(0).max(10).default(0),
   reply_to: emailAddress.optional(),
   attachments: attachmentsField,
-  from: emailAddress.optional().meta({ description: "The sender: for a user, its own verified address (the default); for other clients, MAIL_FROM's address." }),
+  from: emailAddress.optional().meta({ description: "The sender: for a user, one of its verified identities (default: its default identity); for other clients, MAIL_FROM's address." }),
 };
 
 type NotifyShape = {

@@ -19,7 +19,7 @@ import { ACCEPTED_MESSAGE, type AcceptedResponse, type EventView, type MessageDe
 import type { Config } from '../platform/config';
 import type { FieldError } from '../platform/errors';
 import type { BatchItem, BatchResult, NotifyRequest } from './schema';
-import { assertMaySend, type SenderConfig, senderOf } from './sender';
+import { assertMaySend, type SenderConfig, type SenderDirectory, type SenderIdentity, senderOf } from './sender';
 import type { Composed, TemplatedComposer } from './templated-composer';
 
 export type NotificationConfig = SenderConfig & Pick<Config, 'attachmentsMaxBytes'>;
@@ -31,7 +31,7 @@ function plainContent(input: NotifyRequest): Composed {
 
 const needsComposing = (input: NotifyRequest) => input.template !== undefined || input.contact_id !== undefined;
 
-function draftOf(principal: Principal, key: string, input: NotifyRequest, content: Composed, config: NotificationConfig): MessageDraft {
+function draftOf(principal: Principal, key: string, input: NotifyRequest, content: Composed, config: NotificationConfig, identities?: readonly SenderIdentity[]): MessageDraft {
   const { attachments } = input;
   if (attachments !== undefined && totalBytes(attachments) > config.attachmentsMaxBytes) {
     throw new InvalidFieldsError([{ field: 'attachments', message: `at most ${config.attachmentsMaxBytes} bytes decoded, all files together (ATTACHMENTS_MAX_BYTES)` }]);
@@ -46,7 +46,7 @@ function draftOf(principal: Principal, key: string, input: NotifyRequest, conten
     to: content.to,
     cc: input.cc,
     bcc: input.bcc,
-    ...senderOf(principal, input, config),
+    ...senderOf(principal, input, config, identities),
     subject: content.subject,
     text_body: content.text,
     html_body: content.html,
@@ -70,7 +70,14 @@ export class NotificationService {
     private readonly config: NotificationConfig,
     /** VALIDATION_POLICY accept: finds undeliverable recipients; absent, accept asks nothing. */
     private readonly recipientCheck?: RecipientCheck,
+    /** A user's sender identities; read only for users' sends. */
+    private readonly senders?: SenderDirectory,
   ) {}
+
+  /** The identities a user's From may name: one query for a user, none for any other client. */
+  private identitiesOf(principal: Principal): Promise<readonly SenderIdentity[]> | undefined {
+    return principal.user === undefined || this.senders === undefined ? undefined : this.senders(principal.user.id);
+  }
 
   /** The request's content: as given, or rendered from its template (only then is anything looked up). */
   private async contentOf(principal: Principal, input: NotifyRequest, templates?: Map<string, Promise<unknown>>): Promise<Composed> {
@@ -79,7 +86,9 @@ export class NotificationService {
 
   async accept(principal: Principal, key: string, input: NotifyRequest): Promise<{ body: AcceptedResponse; replayed: boolean }> {
     assertMaySend(principal, this.config);
-    const draft = draftOf(principal, key, input, await this.contentOf(principal, input), this.config);
+    const lookup = this.identitiesOf(principal);
+    const identities = lookup === undefined ? undefined : await lookup;
+    const draft = draftOf(principal, key, input, await this.contentOf(principal, input), this.config, identities);
     if (this.recipientCheck !== undefined) {
       const refused = await undeliverableFields(this.recipientCheck, draft);
       if (refused.length > 0) throw new RecipientUndeliverableError(refused);
@@ -96,6 +105,8 @@ export class NotificationService {
    */
   async acceptBatch(principal: Principal, items: readonly (BatchItem | FieldError[])[]): Promise<BatchResult[]> {
     assertMaySend(principal, this.config);
+    const lookup = this.identitiesOf(principal);
+    const identities = lookup === undefined ? undefined : await lookup;
     const now = new Date();
     const requests: AcceptRequest[] = [];
     const indexes: number[] = [];
@@ -109,7 +120,7 @@ export class NotificationService {
       }
       const { idempotency_key: key, ...input } = item;
       try {
-        requests.push({ draft: draftOf(principal, key, input, await this.contentOf(principal, input, templates), this.config), now });
+        requests.push({ draft: draftOf(principal, key, input, await this.contentOf(principal, input, templates), this.config, identities), now });
         indexes.push(index);
       } catch (error) {
         results[index] = { index, idempotency_key: key, ...itemFailure(error, index) };

@@ -86,6 +86,7 @@ export const configSchema = z
     REFRESH_TOKEN_TTL_S: int(30 * 24 * 3600, 60),
     ATTACHMENTS_MAX_BYTES: int(10 * 1024 * 1024, 1, 10 * 1024 * 1024),
     CREDENTIALS_KEYS: optionalText,
+    SMTP_ALLOW_PRIVATE_HOSTS: bool(false),
     WEBHOOK_RETRY_SCHEDULE: durations,
     WEBHOOK_DISABLE_AFTER_H: z.preprocess(emptyAsUnset, z.coerce.number().positive().default(120)),
     WEBHOOK_CONCURRENCY_PER_ENDPOINT: int(4, 1),
@@ -189,6 +190,8 @@ export interface Config {
   readonly attachmentsMaxBytes: number;
   /** CREDENTIALS_KEYS, parsed: the first key seals, all open; undefined when unset. */
   readonly credentialsKeys?: ReadonlyMap<string, Buffer>;
+  /** SMTP_ALLOW_PRIVATE_HOSTS: identities' SMTP servers may be on private addresses and any port (tests, private networks). */
+  readonly smtpAllowPrivateHosts: boolean;
   readonly webhooks: {
     /** Delay before each retry, in milliseconds; a delivery is given up after the last. */
     readonly retryScheduleMs: readonly number[];
@@ -282,6 +285,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       refreshTokenTtlS: env.REFRESH_TOKEN_TTL_S,
     },
     attachmentsMaxBytes: env.ATTACHMENTS_MAX_BYTES,
+    smtpAllowPrivateHosts: env.SMTP_ALLOW_PRIVATE_HOSTS,
     webhooks: {
       retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE,
       disableAfterMs: Math.round(env.WEBHOOK_DISABLE_AFTER_H * 3_600_000),

@@ -50,3 +50,17 @@ export async function resolvePublicAddress(host: string, options: { allowPrivate
   }
   return { address: first.address, family: first.family === 6 ? 6 : 4 };
 }
+
+/**
+ * `resolvePublicAddress` for a host and port a client names (an identity's SMTP server): the
+ * port must be one of `ports` and the host public, unless `allowPrivate` (which lifts both, for
+ * tests and private networks whose servers listen where they like).
+ */
+export async function resolvePublicEndpoint(
+  host: string,
+  port: number,
+  options: { readonly ports: readonly number[]; readonly allowPrivate: boolean },
+): Promise<CheckedAddress> {
+  if (!options.allowPrivate && !options.ports.includes(port)) throw new UnsafeAddressError(`port ${port} is not one of ${options.ports.join(', ')}`);
+  return resolvePublicAddress(host, { allowPrivate: options.allowPrivate });
+}

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../platform/config';
 import { MESSAGE_KINDS, type MessageKind } from '../domain/message-kinds';
-import { PROVIDER_NAMES } from '../domain/provider-names';
+import { IDENTITY_SMTP, PROVIDER_NAMES } from '../domain/provider-names';
 import { createRedis } from '../platform/redis';
 import { type DeliveryEventFilter, DeliveryEventReader, parseSince } from './delivery-event-reader';
 import type { DeliveryEvent } from './delivery-events';
@@ -12,7 +12,7 @@ export const TAIL_USAGE = `herald tail [--json] [--kind K] [--status S] [--provi
   --json          one JSON object per line, for piping (to jq, for instance)
   --kind K        contact or notification
   --status S      sent, transient, permanent (the attempt) or retrying, failed (the message)
-  --provider P    smtp, sendgrid, mailgun, outbox (any provider tried in the attempt), or webhook (webhook tries)
+  --provider P    smtp, sendgrid, mailgun, outbox, smtp:identity (any provider tried in the attempt), or webhook (webhook tries)
   --id ID         one message, by id or the start of it
   --since T       start from the past: 10m, 2h, 1d, or an ISO time (default: only new attempts)`;
 
@@ -58,7 +58,7 @@ export function parseTailArgs(args: readonly string[]): TailOptions {
     filter: {
       kind: oneOf('kind', values.kind, MESSAGE_KINDS) as MessageKind | undefined,
       status: oneOf('status', values.status, STATUSES),
-      provider: oneOf('provider', values.provider, [...PROVIDER_NAMES, 'webhook']),
+      provider: oneOf('provider', values.provider, [...PROVIDER_NAMES, IDENTITY_SMTP, 'webhook']),
       id: values.id,
     },
   };

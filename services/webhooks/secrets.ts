@@ -24,6 +24,24 @@ export class WebhookSecrets {
     return { secret_ciphertext: sealed.ciphertext, secret_key_id: sealed.keyId };
   }
 
+  /** The key new ciphertexts are sealed with. */
+  get currentKeyId(): string {
+    return this.#ring().currentKeyId;
+  }
+
+  /** The row's secrets sealed again under the current key (`herald credentials rotate`). */
+  resealed(row: Pick<WebhookEndpointRow, 'id' | 'secret_ciphertext' | 'secret_key_id' | 'previous_secret_ciphertext' | 'previous_secret_key_id'>) {
+    const ring = this.#ring();
+    const again = (keyId: string, ciphertext: string) => ring.seal(ring.open({ keyId, ciphertext }, aad(row.id, 'current')), aad(row.id, 'current'));
+    const current = again(row.secret_key_id, row.secret_ciphertext);
+    const previous = row.previous_secret_ciphertext === null || row.previous_secret_key_id === null ? undefined : again(row.previous_secret_key_id, row.previous_secret_ciphertext);
+    return {
+      secret_ciphertext: current.ciphertext,
+      secret_key_id: current.keyId,
+      ...(previous === undefined ? {} : { previous_secret_ciphertext: previous.ciphertext, previous_secret_key_id: previous.keyId }),
+    };
+  }
+
   /** The secrets that sign now: the current one, and the previous one during a rotation's 24 h. */
   signingSecrets(row: WebhookEndpointRow, now = new Date()): string[] {
     const ring = this.#ring();

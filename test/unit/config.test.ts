@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     expect(config.jwtSecret).toBeUndefined();
     expect(config.adminKey).toBeUndefined();
     expect(config.smtpUrl).toBeUndefined();
+    expect(config.smtpAllowPrivateHosts).toBe(false);
+  });
+
+  it('reads SMTP_ALLOW_PRIVATE_HOSTS as a boolean and refuses anything else', () => {
+    expect(loadConfig({ SMTP_ALLOW_PRIVATE_HOSTS: 'true' }).smtpAllowPrivateHosts).toBe(true);
+    expect(loadConfig({ SMTP_ALLOW_PRIVATE_HOSTS: '0' }).smtpAllowPrivateHosts).toBe(false);
+    expect(configError({ SMTP_ALLOW_PRIVATE_HOSTS: 'yes' }).message).toContain('SMTP_ALLOW_PRIVATE_HOSTS');
   });
 
   it.each([

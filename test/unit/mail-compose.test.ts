@@ -27,6 +27,7 @@ function contactRow(visitor: { name?: string; email?: string; message?: string }
     contact_name: name,
     contact_email: email,
     attachment_count: 0,
+    identity_id: null,
   };
 }
 
@@ -49,6 +50,7 @@ function notificationRow(overrides: Partial<MessageToSend> = {}): MessageToSend 
     contact_name: null,
     contact_email: null,
     attachment_count: 0,
+    identity_id: null,
     ...overrides,
   };
 }

@@ -1,3 +1,4 @@
+import type { TryProvider } from '../../domain/provider-names';
 import type { ProviderName } from '../../platform/config';
 import type { OutgoingMail } from '../outgoing-mail';
 
@@ -32,7 +33,7 @@ export class ProviderError extends Error {
   override readonly name = 'ProviderError';
 
   constructor(
-    readonly provider: ProviderName,
+    readonly provider: TryProvider,
     readonly kind: FailureKind,
     message: string,
     readonly statusCode?: number,

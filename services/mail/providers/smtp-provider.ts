@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { NodemailerError, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
 import type { SMTPPoolOptions } from 'nodemailer';
+import type { TryProvider } from '../../domain/provider-names';
 import type { OutgoingMail } from '../outgoing-mail';
 import { toNodemailerMessage } from './nodemailer-message';
 import { shortDetail } from './http-failure';
@@ -43,55 +44,70 @@ function isNodemailerError(err: unknown): err is NodemailerError {
   return err instanceof Error;
 }
 
+/**
+ * A pooled nodemailer transport with the sandbox Herald needs: no file or URL access for any
+ * message, whatever the target's options say, and no unhandled 'error' event.
+ */
+export function createSmtpTransport(target: string | SMTPPoolOptions, options: SmtpProviderOptions = {}): Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions> {
+  const connectTimeout = options.connectTimeoutMs ?? 10_000;
+  const settings = {
+    pool: true,
+    maxConnections: options.maxConnections ?? 5,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    connectionTimeout: connectTimeout,
+    greetingTimeout: connectTimeout,
+    socketTimeout: options.socketTimeoutMs ?? 60_000,
+  } as const;
+  const transport = nodemailer.createTransport(typeof target === 'string' ? { url: target, ...settings } : { ...target, ...settings });
+  // An 'error' event with no listener would crash the worker; every failure that matters also
+  // rejects the sendMail call it belongs to, where it is classified and recorded.
+  transport.on('error', () => undefined);
+  // Query parameters of SMTP_URL override the options above, and nodemailer copies the
+  // transport's flags onto every message. Forcing them back at compile time keeps the sandbox
+  // on whatever the URL says.
+  transport.use('compile', (message, done) => {
+    message.data.disableFileAccess = true;
+    message.data.disableUrlAccess = true;
+    done();
+  });
+  return transport;
+}
+
+/** A nodemailer failure as a ProviderError of `provider`: the server's reply and command, never the body or credentials. */
+export function smtpProviderError(provider: TryProvider, err: unknown): ProviderError {
+  if (!isNodemailerError(err)) return new ProviderError(provider, 'transient', `SMTP send failed: ${String(err)}`);
+  const kind = classifySmtpError(err);
+  // nodemailer's messages carry the server reply and the command, never the message body.
+  const where = err.command === undefined ? '' : ` (${err.command})`;
+  const code = err.code === undefined ? '' : `${err.code}: `;
+  return new ProviderError(provider, kind, `SMTP ${code}${shortDetail(err.message)}${where}`, err.responseCode);
+}
+
+/** Sends one mail through a transport; rejects with a classified ProviderError. */
+export async function sendThroughSmtp(transport: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>, mail: OutgoingMail, provider: TryProvider): Promise<SendResult> {
+  try {
+    const info = await transport.sendMail(toNodemailerMessage(mail));
+    return { providerMessageId: info.messageId };
+  } catch (err) {
+    throw smtpProviderError(provider, err);
+  }
+}
+
 /** Delivers through an SMTP relay (SMTP_URL) over a pool of connections. */
 export class SmtpProvider implements MailProvider {
   readonly name = 'smtp' as const;
   readonly #transport: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
   constructor(smtpUrl: string, options: SmtpProviderOptions = {}) {
-    const connectTimeout = options.connectTimeoutMs ?? 10_000;
-    this.#transport = nodemailer.createTransport({
-      url: smtpUrl,
-      pool: true,
-      maxConnections: options.maxConnections ?? 5,
-      disableFileAccess: true,
-      disableUrlAccess: true,
-      connectionTimeout: connectTimeout,
-      greetingTimeout: connectTimeout,
-      socketTimeout: options.socketTimeoutMs ?? 60_000,
-    });
-    // An 'error' event with no listener would crash the worker; every failure that matters also
-    // rejects the sendMail call it belongs to, where it is classified and recorded.
-    this.#transport.on('error', () => undefined);
-    // Query parameters of SMTP_URL override the options above, and nodemailer copies the
-    // transport's flags onto every message. Forcing them back at compile time keeps the sandbox
-    // on whatever the URL says.
-    this.#transport.use('compile', (message, done) => {
-      message.data.disableFileAccess = true;
-      message.data.disableUrlAccess = true;
-      done();
-    });
+    this.#transport = createSmtpTransport(smtpUrl, options);
   }
 
-  async send(mail: OutgoingMail): Promise<SendResult> {
-    try {
-      const info = await this.#transport.sendMail(toNodemailerMessage(mail));
-      return { providerMessageId: info.messageId };
-    } catch (err) {
-      throw this.#toProviderError(err);
-    }
+  send(mail: OutgoingMail): Promise<SendResult> {
+    return sendThroughSmtp(this.#transport, mail, this.name);
   }
 
   async close(): Promise<void> {
     this.#transport.close();
-  }
-
-  #toProviderError(err: unknown): ProviderError {
-    if (!isNodemailerError(err)) return new ProviderError(this.name, 'transient', `SMTP send failed: ${String(err)}`);
-    const kind = classifySmtpError(err);
-    // nodemailer's messages carry the server reply and the command, never the message body.
-    const where = err.command === undefined ? '' : ` (${err.command})`;
-    const code = err.code === undefined ? '' : `${err.code}: `;
-    return new ProviderError(this.name, kind, `SMTP ${code}${shortDetail(err.message)}${where}`, err.responseCode);
   }
 }
