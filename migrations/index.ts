@@ -6,6 +6,7 @@ import * as validation from './20261202000000_validation';
 import * as webhooks from './20261203000000_webhooks';
 import * as accounts from './20261204000000_accounts';
 import * as suppressions from './20261206000000_suppressions';
+import * as tracking from './20261207000000_tracking';
 
 // Listed here rather than read from disk, so the same provider works from ts sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '20261203000000_webhooks': webhooks,
   '20261204000000_accounts': accounts,
   '20261206000000_suppressions': suppressions,
+  '20261207000000_tracking': tracking,
 };
 
 /** Every Herald migration, keyed by its timestamp-prefixed name. */

@@ -19,6 +19,12 @@ import { ConversionService } from './conversions/conversion-service';
 import { conversionRoutes } from './conversions/routes';
 import type { Database, Db } from './database';
 import { docsRoutes } from './docs/routes';
+import { EngagementRecorder } from './engagement/engagement-recorder';
+import { EngagementService } from './engagement/engagement-service';
+import { IpHasher } from './engagement/ip-hasher';
+import { engagementRoutes } from './engagement/routes';
+import { statsRoutes } from './engagement/stats-routes';
+import { StatsService } from './engagement/stats-service';
 import { MESSAGE_KINDS } from './domain/message-kinds';
 import { TRY_OUTCOMES } from './domain/try-outcomes';
 import { healthRoutes } from './health/routes';
@@ -50,6 +56,10 @@ import { webhookRoutes } from './webhooks/routes';
 import { WebhookService } from './webhooks/service';
 import { problemOfDomainError } from './problems';
 import { createRateLimits } from './rate-limits';
+import { suppressionRoutes } from './suppressions/routes';
+import { SuppressionCheck } from './suppressions/suppression-check';
+import { SuppressionRepository } from './suppressions/suppression-repository';
+import { SuppressionService } from './suppressions/suppression-service';
 import { createEmailValidator } from './validation/create-validator';
 import { DomainDns } from './validation/domain-dns';
 import type { EmailValidator } from './validation/email-validator';
@@ -137,6 +147,10 @@ export interface Services {
   readonly templates: TemplateService;
   readonly contacts: ContactsService;
   readonly conversions: ConversionService;
+  readonly suppressions: SuppressionService;
+  /** The pixel, click redirects and one-click unsubscribe. */
+  readonly engagement: EngagementService;
+  readonly stats: StatsService;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -160,12 +174,14 @@ export function createServices(infra: Infrastructure): Services {
   );
   const templates = new TemplateService(new TemplateRepository(db));
   const contacts = new ContactsService(new ContactRepository(db));
+  // One per process: what it remembers of who has suppressions is told of this process's own writes.
+  const suppressionCheck = new SuppressionCheck(db);
   return {
     apiKeys,
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey, users }),
     accounts,
     contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
-    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), new TemplatedComposer(templates, contacts), config, acceptRecipientCheck(infra)),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), new TemplatedComposer(templates, contacts), config, acceptRecipientCheck(infra), suppressionCheck),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger, dispatch),
@@ -176,6 +192,9 @@ export function createServices(infra: Infrastructure): Services {
     templates,
     contacts,
     conversions: new ConversionService(db, dispatch),
+    suppressions: new SuppressionService(new SuppressionRepository(db), suppressionCheck, config),
+    engagement: new EngagementService(db, new EngagementRecorder(db, dispatch), new IpHasher(db), dispatch, (clientId) => suppressionCheck.noteSuppressed(clientId)),
+    stats: new StatsService(db),
   };
 }
 
@@ -201,6 +220,8 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(useBodyBudget(bodyBudget));
   const limits = createRateLimits(infra.redis, infra.logger, infra.config);
   app.use(healthRoutes(services.health));
+  // Public and hot: before the rate limiters and body parsers of the API routes.
+  app.use(engagementRoutes(services.engagement, infra.logger));
   app.use(docsRoutes());
   app.use(
     contactRoutes(services.contact, services.authenticator, {
@@ -218,6 +239,8 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(templateRoutes(services.templates, services.contacts, services.authenticator));
   app.use(contactsRoutes(services.contacts, services.authenticator));
   app.use(conversionRoutes(services.conversions, services.authenticator));
+  app.use(suppressionRoutes(services.suppressions, services.authenticator));
+  app.use(statsRoutes(services.stats, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

@@ -4,6 +4,8 @@ import { Worker } from 'bullmq';
 import { deliveryMetricsListener } from '../services/delivery/delivery-metrics';
 import { DeliveryLedger } from '../services/delivery/delivery-ledger';
 import { type DeliveryListener, DeliveryService } from '../services/delivery/delivery-service';
+import { MailEngagement } from '../services/engagement/mail-engagement';
+import { TrackedLinkStore } from '../services/engagement/tracked-link-store';
 import type { Infrastructure } from '../services/app';
 import { MessageEnqueuer } from '../services/messages/enqueuer';
 import { CircuitBreaker } from '../services/mail/circuit-breaker';
@@ -74,7 +76,8 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   const ledger = new DeliveryLedger(infra.db, config.sweeper.leaseMs, (ids) => webhookDispatcher.dispatch(ids));
   // VALIDATION_POLICY=worker: one cached DNS answer per recipient domain before the first provider call; off costs nothing.
   const guard = config.validation.policy === 'worker' ? new RecipientGuard(new DomainDns(infra.redis, config, { onLookup: (source, status) => infra.metrics.dnsLookups.inc({ source, status }) })) : undefined;
-  const delivery = new DeliveryService(ledger, chain, config, logger, listeners, guard);
+  const engagement = new MailEngagement(new TrackedLinkStore(infra.db), config);
+  const delivery = new DeliveryService(ledger, chain, config, logger, listeners, guard, engagement);
   const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
   const connection = createRedis(config.redisUrl);
   // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.

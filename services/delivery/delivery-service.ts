@@ -4,6 +4,7 @@ import type { AttemptRecord, Claim } from '../lifecycle/attempt-rows';
 import type { MessageToSend } from '../lifecycle/send-columns';
 import { type ComposeConfig, composeMessage } from '../mail/compose';
 import type { ChainResult, ProviderChain } from '../mail/provider-chain';
+import type { MailEngagement } from '../engagement/mail-engagement';
 import type { Logger } from '../platform/logger';
 import type { RecipientGuard } from '../validation/recipient-guard';
 import type { DeliveryLedger } from './delivery-ledger';
@@ -59,6 +60,8 @@ export class DeliveryService {
     private readonly listeners: readonly DeliveryListener[] = [],
     /** VALIDATION_POLICY worker: stops messages none of whose recipients can receive mail. */
     private readonly guard?: RecipientGuard,
+    /** Tracked links, the open pixel and unsubscribe headers, for the messages that have them. */
+    private readonly engagement?: MailEngagement,
   ) {}
 
   async deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
@@ -75,7 +78,9 @@ export class DeliveryService {
     const started = performance.now();
     // Only a message that has files reads them: every other delivery costs no extra query.
     const files = message.attachment_count > 0 ? await this.ledger.attachments(message.id) : [];
-    const result = await this.whileLeased(claim, () => this.chain.deliver(composeMessage(message, this.config, files), routing(message)));
+    const composed = composeMessage(message, this.config, files);
+    const mail = this.engagement === undefined ? composed : await this.engagement.apply(message, composed);
+    const result = await this.whileLeased(claim, () => this.chain.deliver(mail, routing(message)));
     const durationMs = performance.now() - started;
     // The attempt's rows are written by the same statement as its outcome (one commit per delivery).
     const attempt: AttemptRecord = { messageId: request.id, attempt: request.attempt, tries: result.tries };

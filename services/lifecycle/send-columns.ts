@@ -19,6 +19,9 @@ export const SEND_COLUMNS = [
   'contact_name',
   'contact_email',
   'attachment_count',
+  'category',
+  'track_opens',
+  'track_clicks',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 export type MessageToSend = Pick<MessageRow, (typeof SEND_COLUMNS)[number]>;

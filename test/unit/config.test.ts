@@ -128,3 +128,25 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('engagement settings', () => {
+  it('tracks nothing by default, keeps bounces 30 days and leaves PUBLIC_URL unset for tracking', () => {
+    const config = loadConfig({});
+    expect(config.engagement).toEqual({ publicUrl: undefined, trackOpens: false, trackClicks: false, bounceSuppressionDays: 30 });
+    expect(config.publicUrl).toBe('http://localhost:8002');
+  });
+
+  it('reads TRACK_OPENS, TRACK_CLICKS, BOUNCE_SUPPRESSION_DAYS and PUBLIC_URL without its trailing slash', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://herald.example.org/', TRACK_OPENS: 'true', TRACK_CLICKS: '1', BOUNCE_SUPPRESSION_DAYS: '7' });
+    expect(config.engagement).toEqual({ publicUrl: 'https://herald.example.org', trackOpens: true, trackClicks: true, bounceSuppressionDays: 7 });
+  });
+
+  it('refuses tracking by default without PUBLIC_URL, naming both', () => {
+    expect(configError({ TRACK_OPENS: 'true' }).message).toMatch(/TRACK_OPENS: needs PUBLIC_URL/);
+    expect(configError({ TRACK_CLICKS: 'true' }).message).toMatch(/TRACK_CLICKS: needs PUBLIC_URL/);
+  });
+
+  it('refuses a BOUNCE_SUPPRESSION_DAYS below one', () => {
+    expect(configError({ BOUNCE_SUPPRESSION_DAYS: '0' }).message).toMatch(/BOUNCE_SUPPRESSION_DAYS/);
+  });
+});

@@ -27,6 +27,9 @@ function contactRow(visitor: { name?: string; email?: string; message?: string }
     contact_name: name,
     contact_email: email,
     attachment_count: 0,
+    category: 'transactional',
+    track_opens: null,
+    track_clicks: null,
   };
 }
 
@@ -49,6 +52,9 @@ function notificationRow(overrides: Partial<MessageToSend> = {}): MessageToSend 
     contact_name: null,
     contact_email: null,
     attachment_count: 0,
+    category: 'transactional',
+    track_opens: null,
+    track_clicks: null,
     ...overrides,
   };
 }
