@@ -40,10 +40,7 @@ async function mailOf(id: string): Promise<SinkMessage> {
   return waitUntil(() => sink.messages.find((m) => m.parsed.messageId?.includes(id)), { what: `the mail of ${id}` });
 }
 
-const header = (mail: SinkMessage, name: string) => {
-  const value = mail.parsed.headers.get(name);
-  return value === undefined ? undefined : String(typeof value === 'object' && 'text' in value ? value.text : value);
-};
+const hasHeader = (mail: SinkMessage, name: string) => mail.parsed.headers.has(name);
 const rawHeader = (mail: SinkMessage, name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(mail.raw.replace(/\r\n[ \t]+/g, ' '))?.[1];
 
 async function suppressionRows(address: string) {
@@ -65,7 +62,8 @@ describe('marketing mail', () => {
 
     const transactional = await send(auth, { to: 'reader@example.com', html: '<p>Receipt</p>' });
     const plain = await mailOf(transactional.body.id as string);
-    expect(header(plain, 'list-unsubscribe')).toBeUndefined();
+    expect(hasHeader(plain, 'list-unsubscribe')).toBe(false);
+    expect(hasHeader(mail, 'list-unsubscribe')).toBe(true);
     expect(rawHeader(plain, 'List-Unsubscribe-Post')).toBeUndefined();
   });
 
