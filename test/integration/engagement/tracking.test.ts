@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { MailEngagement } from '../../../services/engagement/mail-engagement';
@@ -6,6 +7,7 @@ import { startWorkerRuntime, type WorkerRuntime } from '../../../workers/worker-
 import { notification } from '../../support/fixtures';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../../support/smtp-sink';
 import { startTestApp, type TestApp } from '../../support/test-app';
+import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver';
 import { waitUntil } from '../../support/wait';
 
 // design/engagement.md, Opens and clicks: random-token redirects and a pixel, written once per
@@ -23,13 +25,23 @@ const HTML = [
 ].join('\n');
 
 let sink: SmtpSink;
+let receiver: WebhookReceiver;
 let t: TestApp;
 let worker: WorkerRuntime;
 let auth: string;
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  t = await startTestApp({ MAIL_PROVIDERS: 'smtp', SMTP_URL: sink.url, PUBLIC_URL, RETRY_BASE_DELAY_MS: '20' });
+  receiver = await startWebhookReceiver();
+  t = await startTestApp({
+    MAIL_PROVIDERS: 'smtp',
+    SMTP_URL: sink.url,
+    PUBLIC_URL,
+    RETRY_BASE_DELAY_MS: '20',
+    CREDENTIALS_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+  });
   worker = await startWorkerRuntime(t.infra);
   auth = await t.bearerWith('notify:send', 'messages:read');
 });
@@ -37,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker.stop();
   await t.close();
+  await receiver.close();
   await sink.close();
 });
 
@@ -102,7 +115,11 @@ describe('the mail at the SMTP sink', () => {
     sink.rejectNextRecipients(1, 451);
     const id = await send({ html: HTML, track: { clicks: true } });
     const html = String((await mailOf(id)).parsed.html);
-    const attempts = await t.database.db.selectFrom('delivery_attempts').select(['attempt', 'at']).where('message_id', '=', id).orderBy('attempt').execute();
+    // The mail arrives before its attempt is recorded.
+    const attempts = await waitUntil(async () => {
+      const rows = await t.database.db.selectFrom('delivery_attempts').select(['attempt', 'at']).where('message_id', '=', id).orderBy('attempt').execute();
+      return rows.length === 2 ? rows : undefined;
+    }, { what: 'both attempts recorded' });
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2]);
     const rows = await t.database.db.selectFrom('tracked_links').select(['token', 'created_at']).where('message_id', '=', id).orderBy('position').execute();
     // Made by the first attempt, before its refusal was recorded; sent as they are by the second.
@@ -196,6 +213,22 @@ describe('GET /t/c/:token', () => {
     await request(t.app).get(`/t/c/${tokenOf(hrefs(html).find((h) => h.includes('/t/c/')) ?? '')}`).expect(302);
     const res = await request(t.app).get(`/api/notify/${id}/events`).set('Authorization', auth).expect(200);
     expect((res.body.results as { type: string }[]).map((e) => e.type)).toEqual(['sent', 'clicked']);
+  });
+});
+
+describe('webhooks', () => {
+  it('tell the client\'s endpoints of opens and clicks, written by the statement that records them', async () => {
+    const hooks = await t.bearerWith('notify:send', 'messages:read', 'webhooks:write');
+    await request(t.app).post('/api/webhooks').set('Authorization', hooks).send({ url: `${receiver.url}/engagement`, event_types: ['message.opened', 'message.clicked'] }).expect(201);
+    const res = await request(t.app).post('/api/notify').set('Authorization', hooks).send({ ...notification, html: HTML, track: { opens: true, clicks: true } }).expect(202);
+    const id = res.body.id as string;
+    const html = String((await mailOf(id)).parsed.html);
+    await request(t.app).get(`/t/o/${/\/t\/o\/([A-Za-z0-9_-]{22})\.gif/.exec(html)?.[1] ?? ''}.gif`).expect(200);
+    await request(t.app).get(`/t/c/${tokenOf(hrefs(html).find((h) => h.includes('/t/c/')) ?? '')}`).expect(302);
+    const arrived = await waitUntil(() => (receiver.at('/engagement').length >= 2 ? receiver.at('/engagement') : undefined), { what: 'two webhooks' });
+    const bodies = arrived.map((hook) => JSON.parse(hook.body) as { type: string; data: { id: string; machine: boolean } });
+    expect(bodies.map((b) => b.type).sort()).toEqual(['message.clicked', 'message.opened']);
+    expect(bodies.every((b) => b.data.id === id && typeof b.data.machine === 'boolean')).toBe(true);
   });
 });
 
