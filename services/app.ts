@@ -79,6 +79,12 @@ export interface Infrastructure {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: Db;
+  /**
+   * A small pool whose commits do not wait for the WAL flush (synchronous_commit off), for
+   * opens and clicks: a Postgres crash may lose the last moment of them, never corrupt
+   * anything, and each pixel or redirect is not held behind an fsync. Connects on first use.
+   */
+  readonly relaxedDb: Db;
   /** Fail-fast connection for producing jobs and health checks. */
   readonly redis: Redis;
   readonly queue: DeliveryQueue;
@@ -94,6 +100,7 @@ export interface Infrastructure {
 /** Opens the database pool, a Redis connection and the delivery queue producer. */
 export function openInfrastructure(config: Config, logger: Logger, options: { dbPoolSize?: number } = {}): Infrastructure {
   const db = createDb<Database>({ url: config.databaseUrl, max: options.dbPoolSize ?? 20 });
+  const relaxedDb = createDb<Database>({ url: config.databaseUrl, max: 4, sessionSettings: { synchronous_commit: 'off' } });
   const redis = createRedis(config.redisUrl, { failFast: true });
   const queue = createDeliveryQueue(redis, config.queuePrefix);
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
@@ -114,6 +121,7 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
     config,
     logger,
     db,
+    relaxedDb,
     redis,
     queue,
     webhookQueue,
@@ -124,6 +132,7 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
       await webhookQueue.close().catch(() => undefined);
       await validationQueue.close().catch(() => undefined);
       redis.disconnect();
+      await relaxedDb.destroy();
       await db.destroy();
     },
   };
@@ -193,7 +202,7 @@ export function createServices(infra: Infrastructure): Services {
     contacts,
     conversions: new ConversionService(db, dispatch),
     suppressions: new SuppressionService(new SuppressionRepository(db), suppressionCheck, config),
-    engagement: new EngagementService(db, new EngagementRecorder(db, dispatch), new IpHasher(db), dispatch, (clientId) => suppressionCheck.noteSuppressed(clientId)),
+    engagement: new EngagementService(db, new EngagementRecorder(infra.relaxedDb, dispatch), new IpHasher(db), dispatch, (clientId) => suppressionCheck.noteSuppressed(clientId)),
     stats: new StatsService(db),
   };
 }
