@@ -25,6 +25,7 @@ import { createEndpointSchema, deliveryViewSchema, endpointViewSchema, testResul
 import { emailValidationSchema, resultFilterSchema, validateBatchRequestSchema, validateEmailRequestSchema } from '../validation/schema';
 import { VALIDATION_JOB_STATUSES } from '../validation/tables';
 import { VALIDATION_RESULTS } from '../validation/verdict';
+import { registerEngagementPaths } from './openapi-engagement';
 import { registerTemplatePaths } from './openapi-templates';
 
 const problemSchema = z.object({
@@ -374,6 +375,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     },
   });
   registerTemplatePaths(registry, { json, problem, common, authErrors, rateLimited, idempotencyHeader, bearer });
+  registerEngagementPaths(registry, { json, problem, common, authErrors, bearer });
   for (const path of ['/livez', '/readyz', '/healthz']) {
     registry.registerPath({
       method: 'get',
