@@ -69,7 +69,10 @@ export class SuppressionCheck {
   readonly #flags = new Map<string, { has: boolean; until: number }>();
   readonly #lookups: Coalescer<Lookup, readonly Entry[]>;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly flagTtlMs = FLAG_TTL_MS,
+  ) {
     this.#lookups = new Coalescer((lookups) => this.#lookupMany(lookups), LOOKUP_COALESCING);
   }
 
@@ -112,7 +115,7 @@ export class SuppressionCheck {
 
   #remember(key: string, has: boolean): void {
     if (this.#flags.size >= MAX_FLAGS && !this.#flags.has(key)) this.#flags.clear();
-    this.#flags.set(key, { has, until: Date.now() + FLAG_TTL_MS });
+    this.#flags.set(key, { has, until: Date.now() + this.flagTtlMs });
   }
 
   async #lookupMany(lookups: readonly Lookup[]): Promise<(readonly Entry[])[]> {
