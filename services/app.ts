@@ -157,6 +157,8 @@ export interface Services {
   readonly contacts: ContactsService;
   readonly conversions: ConversionService;
   readonly suppressions: SuppressionService;
+  /** The accept-time check; writers of suppressions in this process tell it (`noteSuppressed`) so it sees them at once. */
+  readonly suppressionCheck: SuppressionCheck;
   /** The pixel, click redirects and one-click unsubscribe. */
   readonly engagement: EngagementService;
   readonly stats: StatsService;
@@ -202,6 +204,7 @@ export function createServices(infra: Infrastructure): Services {
     contacts,
     conversions: new ConversionService(db, dispatch),
     suppressions: new SuppressionService(new SuppressionRepository(db), suppressionCheck, config),
+    suppressionCheck,
     engagement: new EngagementService(db, new EngagementRecorder(infra.relaxedDb, dispatch), new IpHasher(db), dispatch, (clientId) => suppressionCheck.noteSuppressed(clientId)),
     stats: new StatsService(db),
   };
