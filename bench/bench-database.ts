@@ -61,7 +61,8 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
       url,
       apiKey: created.key,
       truncate: async () => {
-        await client.query('truncate messages, delivery_attempts, message_events, message_attachments, suppressions, baseline_messages');
+        // Cascade: tables of later capabilities (tracked_links, suppressions) refer to messages.
+        await client.query('truncate messages, delivery_attempts, message_events, message_attachments, baseline_messages cascade');
       },
       query: async <R extends object>(text: string, values: unknown[] = []) => (await client.query<R>(text, values)).rows,
       drop: async () => {

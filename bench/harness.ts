@@ -285,7 +285,7 @@ export async function runBenchmarkOnce(options: BenchOptions): Promise<RunResult
 }
 
 /** Fills Herald's queue through its batch endpoint, as a client would, one request at a time. */
-export async function fillHerald(baseUrl: string, token: string, count: number, keyPrefix: string): Promise<void> {
+export async function fillHerald(baseUrl: string, token: string, count: number, keyPrefix: string, extra: Record<string, unknown> = {}): Promise<void> {
   const chunks: number[] = [];
   for (let left = count; left > 0; left -= 1000) chunks.push(Math.min(1000, left));
   let next = 0;
@@ -293,7 +293,7 @@ export async function fillHerald(baseUrl: string, token: string, count: number, 
     while (next < chunks.length) {
       const index = next;
       next += 1;
-      const items = batchItems(`${keyPrefix}-${index}`, chunks[index] ?? 0);
+      const items = batchItems(`${keyPrefix}-${index}`, chunks[index] ?? 0).map((item) => ({ ...item, ...extra }));
       const { status, body } = await postJson(`${baseUrl}/api/notify/batch`, { items }, { authorization: `Bearer ${token}` });
       const accepted = (body as { accepted?: unknown } | undefined)?.accepted;
       if (status !== 202 || accepted !== items.length) throw new Error(`drain fill: HTTP ${status}, accepted ${String(accepted)} of ${items.length}`);

@@ -8,6 +8,7 @@ import * as accounts from './20261204000000_accounts';
 import * as senderIdentities from './20261205000000_sender_identities';
 import * as suppressions from './20261206000000_suppressions';
 import * as providerEvents from './20261208000000_provider_events';
+import * as tracking from './20261207000000_tracking';
 
 // Listed here rather than read from disk, so the same provider works from ts sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '20261205000000_sender_identities': senderIdentities,
   '20261206000000_suppressions': suppressions,
   '20261208000000_provider_events': providerEvents,
+  '20261207000000_tracking': tracking,
 };
 
 /** Every Herald migration, keyed by its timestamp-prefixed name. */

@@ -19,6 +19,12 @@ import { ConversionService } from './conversions/conversion-service';
 import { conversionRoutes } from './conversions/routes';
 import type { Database, Db } from './database';
 import { docsRoutes } from './docs/routes';
+import { EngagementRecorder } from './engagement/engagement-recorder';
+import { EngagementService } from './engagement/engagement-service';
+import { IpHasher } from './engagement/ip-hasher';
+import { engagementRoutes } from './engagement/routes';
+import { statsRoutes } from './engagement/stats-routes';
+import { StatsService } from './engagement/stats-service';
 import { MESSAGE_KINDS } from './domain/message-kinds';
 import { TRY_OUTCOMES } from './domain/try-outcomes';
 import { healthRoutes } from './health/routes';
@@ -57,6 +63,10 @@ import { problemOfDomainError } from './problems';
 import { ProviderEventService } from './provider-events/provider-event-service';
 import { providerEventRoutes } from './provider-events/routes';
 import { createRateLimits } from './rate-limits';
+import { suppressionRoutes } from './suppressions/routes';
+import { SuppressionCheck } from './suppressions/suppression-check';
+import { SuppressionRepository } from './suppressions/suppression-repository';
+import { SuppressionService } from './suppressions/suppression-service';
 import { createEmailValidator } from './validation/create-validator';
 import { DomainDns } from './validation/domain-dns';
 import type { EmailValidator } from './validation/email-validator';
@@ -76,6 +86,12 @@ export interface Infrastructure {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: Db;
+  /**
+   * A small pool whose commits do not wait for the WAL flush (synchronous_commit off), for
+   * opens and clicks: a Postgres crash may lose the last moment of them, never corrupt
+   * anything, and each pixel or redirect is not held behind an fsync. Connects on first use.
+   */
+  readonly relaxedDb: Db;
   /** Fail-fast connection for producing jobs and health checks. */
   readonly redis: Redis;
   readonly queue: DeliveryQueue;
@@ -91,6 +107,7 @@ export interface Infrastructure {
 /** Opens the database pool, a Redis connection and the delivery queue producer. */
 export function openInfrastructure(config: Config, logger: Logger, options: { dbPoolSize?: number } = {}): Infrastructure {
   const db = createDb<Database>({ url: config.databaseUrl, max: options.dbPoolSize ?? 20 });
+  const relaxedDb = createDb<Database>({ url: config.databaseUrl, max: 4, sessionSettings: { synchronous_commit: 'off' } });
   const redis = createRedis(config.redisUrl, { failFast: true });
   const queue = createDeliveryQueue(redis, config.queuePrefix);
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
@@ -111,6 +128,7 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
     config,
     logger,
     db,
+    relaxedDb,
     redis,
     queue,
     webhookQueue,
@@ -121,6 +139,7 @@ export function openInfrastructure(config: Config, logger: Logger, options: { db
       await webhookQueue.close().catch(() => undefined);
       await validationQueue.close().catch(() => undefined);
       redis.disconnect();
+      await relaxedDb.destroy();
       await db.destroy();
     },
   };
@@ -147,6 +166,12 @@ export interface Services {
   readonly conversions: ConversionService;
   /** Delivery events SendGrid and Mailgun post back. */
   readonly providerEvents: ProviderEventService;
+  readonly suppressions: SuppressionService;
+  /** The accept-time check; writers of suppressions in this process tell it (`noteSuppressed`) so it sees them at once. */
+  readonly suppressionCheck: SuppressionCheck;
+  /** The pixel, click redirects and one-click unsubscribe. */
+  readonly engagement: EngagementService;
+  readonly stats: StatsService;
 }
 
 export function createServices(infra: Infrastructure): Services {
@@ -172,13 +197,15 @@ export function createServices(infra: Infrastructure): Services {
   );
   const templates = new TemplateService(new TemplateRepository(db));
   const contacts = new ContactsService(new ContactRepository(db));
+  // One per process: what it remembers of who has suppressions is told of this process's own writes.
+  const suppressionCheck = new SuppressionCheck(db);
   return {
     apiKeys,
     authenticator: new Authenticator(apiKeys, { jwtSecret: config.jwtSecret, adminKey: config.adminKey, users }),
     accounts,
     identities,
     contact: new ContactService(acceptance, new MessageReader(messages, 'contact', toContactView), config),
-    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), new TemplatedComposer(templates, contacts), config, acceptRecipientCheck(infra), (userId) => identities.sendable(userId)),
+    notifications: new NotificationService(acceptance, new MessageReader(messages, 'notification', toNotificationView), new TemplatedComposer(templates, contacts), config, acceptRecipientCheck(infra), (userId) => identities.sendable(userId), suppressionCheck),
     health: new HealthService(db, infra.redis, config.queuePrefix),
     enqueuer,
     actions: new MessageActions(db, infra.queue, enqueuer, logger, dispatch),
@@ -190,6 +217,10 @@ export function createServices(infra: Infrastructure): Services {
     contacts,
     conversions: new ConversionService(db, dispatch),
     providerEvents: new ProviderEventService(db, infra.redis, config, logger, dispatch),
+    suppressions: new SuppressionService(new SuppressionRepository(db), suppressionCheck, config),
+    suppressionCheck,
+    engagement: new EngagementService(db, new EngagementRecorder(infra.relaxedDb, dispatch), new IpHasher(db), dispatch, (clientId) => suppressionCheck.noteSuppressed(clientId)),
+    stats: new StatsService(db),
   };
 }
 
@@ -215,6 +246,8 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(useBodyBudget(bodyBudget));
   const limits = createRateLimits(infra.redis, infra.logger, infra.config);
   app.use(healthRoutes(services.health));
+  // Public and hot: before the rate limiters and body parsers of the API routes.
+  app.use(engagementRoutes(services.engagement, infra.logger));
   app.use(docsRoutes());
   app.use(
     contactRoutes(services.contact, services.authenticator, {
@@ -234,6 +267,8 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(contactsRoutes(services.contacts, services.authenticator));
   app.use(conversionRoutes(services.conversions, services.authenticator));
   app.use(providerEventRoutes(services.providerEvents));
+  app.use(suppressionRoutes(services.suppressions, services.authenticator));
+  app.use(statsRoutes(services.stats, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
   app.use(queueDashboard(infra.queue, services.authenticator));
   app.use(notFoundHandler());

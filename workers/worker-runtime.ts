@@ -4,6 +4,8 @@ import { Worker } from 'bullmq';
 import { deliveryMetricsListener } from '../services/delivery/delivery-metrics';
 import { DeliveryLedger } from '../services/delivery/delivery-ledger';
 import { type DeliveryListener, DeliveryService } from '../services/delivery/delivery-service';
+import { MailEngagement } from '../services/engagement/mail-engagement';
+import { TrackedLinkStore } from '../services/engagement/tracked-link-store';
 import type { Infrastructure } from '../services/app';
 import { MessageEnqueuer } from '../services/messages/enqueuer';
 import { CircuitBreaker } from '../services/mail/circuit-breaker';
@@ -82,7 +84,8 @@ export async function startWorkerRuntime(infra: Infrastructure, options: WorkerR
   // Messages sent as an identity with its own SMTP server: pooled transports per identity, a circuit per identity.
   const identityRoute = new IdentityRoute(new IdentityTransports({ allowPrivate: config.smtpAllowPrivateHosts }), chain, new CircuitBreaker<string>(), config);
   const identities = { route: identityRoute, identity: sendingIdentities(new IdentityRepository(infra.db), new IdentityCredentials(config)) };
-  const delivery = new DeliveryService(ledger, chain, config, logger, listeners, guard, identities);
+  const engagement = new MailEngagement(new TrackedLinkStore(infra.db), config);
+  const delivery = new DeliveryService(ledger, chain, config, logger, listeners, guard, identities, engagement);
   const unwatchCircuits = infra.metrics.watchCircuits({ providers: chain.providerNames, openProviders: () => breaker.openProviders() });
   const connection = createRedis(config.redisUrl);
   // Stalled jobs (a crashed worker) are noticed after the lock lapses; keep it no longer than the row lease.

@@ -7,6 +7,7 @@ import type { IdentityRoute } from '../mail/identity-route';
 import type { SendingIdentity } from '../mail/identity-transports';
 import type { OutgoingMail } from '../mail/outgoing-mail';
 import type { ChainResult, ProviderChain } from '../mail/provider-chain';
+import type { MailEngagement } from '../engagement/mail-engagement';
 import type { Logger } from '../platform/logger';
 import type { RecipientGuard } from '../validation/recipient-guard';
 import type { DeliveryLedger } from './delivery-ledger';
@@ -70,6 +71,8 @@ export class DeliveryService {
     private readonly guard?: RecipientGuard,
     /** Sender identities; absent, a message's identity is only recorded. */
     private readonly identities?: IdentitySending,
+    /** Tracked links, the open pixel and unsubscribe headers, for the messages that have them. */
+    private readonly engagement?: MailEngagement,
   ) {}
 
   async deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
@@ -86,7 +89,8 @@ export class DeliveryService {
     const started = performance.now();
     // Only a message that has files reads them: every other delivery costs no extra query.
     const files = message.attachment_count > 0 ? await this.ledger.attachments(message.id) : [];
-    const mail = composeMessage(message, this.config, files);
+    const composed = composeMessage(message, this.config, files);
+    const mail = this.engagement === undefined ? composed : await this.engagement.apply(message, composed);
     const result = await this.whileLeased(claim, () => this.send(message, mail));
     const durationMs = performance.now() - started;
     // The attempt's rows are written by the same statement as its outcome (one commit per delivery).

@@ -27,6 +27,7 @@ import { VALIDATION_JOB_STATUSES } from '../validation/tables';
 import { VALIDATION_RESULTS } from '../validation/verdict';
 import { registerProviderEventPaths } from './openapi-provider-events';
 import { registerIdentityPaths } from './openapi-identities';
+import { registerEngagementPaths } from './openapi-engagement';
 import { registerTemplatePaths } from './openapi-templates';
 
 const problemSchema = z.object({
@@ -378,6 +379,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   });
   registerTemplatePaths(registry, { json, problem, common, authErrors, rateLimited, idempotencyHeader, bearer });
   registerProviderEventPaths(registry, { json, problem });
+  registerEngagementPaths(registry, { json, problem, common, authErrors, bearer });
   for (const path of ['/livez', '/readyz', '/healthz']) {
     registry.registerPath({
       method: 'get',

@@ -21,7 +21,7 @@ export type MessageDraft = Omit<NewMessage, 'status' | 'suppression_reason' | 'a
 };
 
 /** The columns accepting needs back: the answer, the idempotency check and the job. */
-const ACCEPTED_COLUMNS = ['id', 'kind', 'client_id', 'idempotency_key', 'request_hash', 'status', 'send_at', 'created_at', 'priority'] as const;
+const ACCEPTED_COLUMNS = ['id', 'kind', 'client_id', 'idempotency_key', 'request_hash', 'status', 'send_at', 'created_at', 'priority', 'suppression_reason'] as const;
 export type AcceptedMessage = Pick<MessageRow, (typeof ACCEPTED_COLUMNS)[number]>;
 
 function firstStatus(draft: MessageDraft, now: Date): NewMessage['status'] {
@@ -95,7 +95,7 @@ export async function acceptMessages(
         on f.client_id = i.client_id and f.idempotency_key = i.idempotency_key
   )`;
   const result = await sql<AcceptedMessage & { webhook_deliveries?: string[] }>`
-    with inserted as (${insert} returning ${returning}, suppression_reason, tags, metadata)
+    with inserted as (${insert} returning ${returning}, tags, metadata)
     ${anySuppressed ? events : sql``}
     ${files.length > 0 ? attachments : sql``}
     select ${returning}${anySuppressed ? sql`, ${WEBHOOK_DELIVERY_IDS}` : sql``} from inserted`.execute(db);

@@ -20,6 +20,9 @@ export const SEND_COLUMNS = [
   'contact_email',
   'attachment_count',
   'identity_id',
+  'category',
+  'track_opens',
+  'track_clicks',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 export type MessageToSend = Pick<MessageRow, (typeof SEND_COLUMNS)[number]>;

@@ -22,6 +22,8 @@ export interface OutgoingMail {
   readonly tags: readonly string[];
   /** Sent as provider custom args / variables where supported; never as raw headers. */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** Extra headers Herald itself sets (List-Unsubscribe); never a client's text. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Files, byte for byte as accepted; absent for most mails. */
   readonly attachments?: readonly MailAttachment[];
 }

@@ -168,9 +168,12 @@ export class MessageAcceptance {
 /**
  * The status a 202 says: what the row says. `pending` when this request's enqueue failed (or
  * a replayed row is still pending); otherwise what the original answer said, so a replay
- * answers exactly as the first request did. A suppressed row answers `queued`: a bot learns nothing.
+ * answers exactly as the first request did. A suppressed contact message answers `queued`: a bot
+ * learns nothing; any other suppressed row answers `suppressed` (design/engagement.md).
  */
 function answerStatus(row: AcceptedMessage, enqueued: boolean | undefined): AcceptedResponse['status'] {
+  // A suppression is the client's own list; the contact form's honeypot stays silent.
+  if (row.status === 'suppressed' && row.kind !== 'contact') return 'suppressed';
   if (enqueued === false || (enqueued === undefined && row.status === 'pending')) return 'pending';
   return row.send_at !== null && row.send_at.getTime() > row.created_at.getTime() ? 'scheduled' : 'queued';
 }

@@ -21,7 +21,7 @@ export class MessageRepository {
     if (keys.length === 0) return [];
     return this.db
       .selectFrom('messages')
-      .select(['id', 'kind', 'client_id', 'idempotency_key', 'request_hash', 'status', 'send_at', 'created_at', 'priority'])
+      .select(['id', 'kind', 'client_id', 'idempotency_key', 'request_hash', 'status', 'send_at', 'created_at', 'priority', 'suppression_reason'])
       .where('client_id', '=', clientId)
       .where('idempotency_key', 'in', [...keys])
       .execute();

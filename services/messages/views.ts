@@ -17,11 +17,25 @@ export function visibleClient(principal: Principal): string | undefined {
 
 export const ACCEPTED_MESSAGE = 'Accepted for delivery.';
 
-/** The 202 answer to an accept: `pending` when the queue could not take the job yet. */
+/** A recipient a suppression took off a message (design/engagement.md). */
+export const suppressedRecipientSchema = z.object({
+  address: z.string(),
+  reason: z.enum(['unsubscribed', 'hard_bounce', 'complaint', 'manual']),
+});
+
+/**
+ * The 202 answer to an accept: `pending` when the queue could not take the job yet,
+ * `suppressed` when every recipient is suppressed (nothing is sent).
+ */
 export const acceptedResponseSchema = z.object({
   id: z.string().uuid(),
-  status: z.enum(['queued', 'scheduled', 'pending']),
+  status: z.enum(['queued', 'scheduled', 'pending', 'suppressed']),
   message: z.string(),
+  suppression_reason: z.string().optional().meta({ description: 'Why nothing is sent, when status is suppressed.' }),
+  suppressed_recipients: z
+    .array(suppressedRecipientSchema)
+    .optional()
+    .meta({ description: 'Recipients taken off the message because they are suppressed; the others are sent to.' }),
 });
 export type AcceptedResponse = z.infer<typeof acceptedResponseSchema>;
 
@@ -64,6 +78,9 @@ export const notificationViewSchema = z.object({
   template_id: z.string().uuid().nullable().meta({ description: 'The template it was rendered from, if any.' }),
   template_version: z.number().int().nullable(),
   contact_id: z.string().uuid().nullable().meta({ description: 'The contact it was sent to, if any.' }),
+  category: z.enum(['transactional', 'marketing']),
+  track: z.object({ opens: z.boolean(), clicks: z.boolean() }),
+  suppression_reason: z.string().nullable(),
   ...deliveryFields,
 });
 export type NotificationView = z.infer<typeof notificationViewSchema>;
@@ -141,6 +158,9 @@ export function toNotificationView(row: MessageRow): NotificationView {
     template_id: row.template_id,
     template_version: row.template_version,
     contact_id: row.contact_id,
+    category: row.category,
+    track: { opens: row.track_opens === true, clicks: row.track_clicks === true },
+    suppression_reason: row.suppression_reason,
     ...deliveryPart(row),
   };
 }

@@ -4,6 +4,7 @@ import { PROVIDER_NAMES } from '../domain/provider-names';
 import { attachmentsField } from '../attachments/schema';
 import { bodyText, emailAddress, headerText, storableJson, withinDepth } from '../platform/schema-helpers';
 import { templateReference, templateVariables } from '../templates/schema';
+import { suppressedRecipientSchema } from '../messages/views';
 
 export const MAX_RECIPIENTS = 50;
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -53,6 +54,14 @@ const notifyFields = {
   reply_to: emailAddress.optional(),
   attachments: attachmentsField,
   from: emailAddress.optional().meta({ description: "The sender: for a user, one of its verified identities (default: its default identity); for other clients, MAIL_FROM's address." }),
+  category: z
+    .enum(['transactional', 'marketing'])
+    .default('transactional')
+    .meta({ description: 'marketing: one recipient, List-Unsubscribe headers and {{unsubscribe_url}}; suppressed after an unsubscribe. Needs PUBLIC_URL.' }),
+  track: z
+    .strictObject({ opens: z.boolean().optional(), clicks: z.boolean().optional() })
+    .optional()
+    .meta({ description: 'Open and click tracking of the html part; each defaults to TRACK_OPENS / TRACK_CLICKS. Needs PUBLIC_URL.' }),
 };
 
 type NotifyShape = {
@@ -65,6 +74,7 @@ type NotifyShape = {
   template?: unknown;
   variables?: unknown;
   contact_id?: string;
+  category: 'transactional' | 'marketing';
 };
 
 function checkNotify(value: NotifyShape, ctx: z.RefinementCtx): void {
@@ -81,6 +91,10 @@ function checkNotify(value: NotifyShape, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['to'], message: 'at least one recipient is required' });
   }
   const total = (value.to?.length ?? 0) + value.cc.length + value.bcc.length;
+  // One unsubscribe link per person: a marketing mail to several would let any of them unsubscribe the rest.
+  if (value.category === 'marketing' && ((value.to?.length ?? 0) > 1 || value.cc.length > 0 || value.bcc.length > 0)) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'a marketing message goes to one recipient (its unsubscribe link is theirs); send many with /api/notify/batch' });
+  }
   if (total > MAX_RECIPIENTS) {
     ctx.addIssue({ code: 'custom', path: ['to'], message: `at most ${MAX_RECIPIENTS} recipients in to, cc and bcc together` });
   }
@@ -111,7 +125,7 @@ export const emailSendSchema = z.strictObject({
 export type EmailSendRequest = z.infer<typeof emailSendSchema>;
 
 export const emailSendResponseSchema = z.object({
-  status: z.enum(['queued', 'scheduled', 'pending']),
+  status: z.enum(['queued', 'scheduled', 'pending', 'suppressed']),
   email_id: z.uuid(),
   id: z.uuid(),
 });
@@ -122,6 +136,9 @@ export const batchResultSchema = z.object({
   status: z.number().int(),
   id: z.string().uuid().optional(),
   replayed: z.boolean().optional(),
+  message_status: z.literal('suppressed').optional().meta({ description: 'Present when every recipient is suppressed: the message is stored but never sent.' }),
+  suppression_reason: z.string().optional(),
+  suppressed_recipients: z.array(suppressedRecipientSchema).optional(),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
 });
 export type BatchResult = z.infer<typeof batchResultSchema>;

@@ -18,11 +18,25 @@ import type { ListQuery, Page } from '../messages/pagination';
 import { ACCEPTED_MESSAGE, type AcceptedResponse, type EventView, type MessageDetail, type NotificationView } from '../messages/views';
 import type { Config } from '../platform/config';
 import type { FieldError } from '../platform/errors';
+import type { CheckedRecipients, SuppressionCheck } from '../suppressions/suppression-check';
 import type { BatchItem, BatchResult, NotifyRequest } from './schema';
 import { assertMaySend, type SenderConfig, type SenderDirectory, type SenderIdentity, senderOf } from './sender';
 import type { Composed, TemplatedComposer } from './templated-composer';
 
-export type NotificationConfig = SenderConfig & Pick<Config, 'attachmentsMaxBytes'>;
+export type NotificationConfig = SenderConfig & Pick<Config, 'attachmentsMaxBytes' | 'engagement'>;
+
+/** The message's category and tracking, refused when the links they need have no PUBLIC_URL to point at. */
+function engagementOf(input: NotifyRequest, config: NotificationConfig): Pick<MessageDraft, 'category' | 'track_opens' | 'track_clicks'> {
+  const trackOpens = input.track?.opens ?? config.engagement.trackOpens;
+  const trackClicks = input.track?.clicks ?? config.engagement.trackClicks;
+  if (config.engagement.publicUrl === undefined) {
+    const errors: FieldError[] = [];
+    if (trackOpens || trackClicks) errors.push({ field: 'track', message: 'tracking needs PUBLIC_URL to be set: its links point at it' });
+    if (input.category === 'marketing') errors.push({ field: 'category', message: 'marketing mail needs PUBLIC_URL to be set: its unsubscribe link points at it' });
+    if (errors.length > 0) throw new InvalidFieldsError(errors);
+  }
+  return { category: input.category, track_opens: trackOpens, track_clicks: trackClicks };
+}
 
 /** What a request without a template says directly; a templated one is composed first. */
 function plainContent(input: NotifyRequest): Composed {
@@ -58,6 +72,23 @@ function draftOf(principal: Principal, key: string, input: NotifyRequest, conten
     use_fallback: input.use_fallback,
     priority: input.priority,
     send_at: input.send_at ?? null,
+    ...engagementOf(input, config),
+  };
+}
+
+/** The draft with its suppressed recipients taken off, or stored `suppressed` when none is left. */
+function withoutSuppressed(draft: MessageDraft, checked: CheckedRecipients): MessageDraft {
+  if (checked.suppressed.length === 0) return draft;
+  // A fully suppressed message keeps who it was for; the row says why it was never sent.
+  if (checked.allSuppressed) return { ...draft, suppressionReason: checked.suppressed[0]?.reason ?? 'manual' };
+  return { ...draft, to: checked.to, cc: checked.cc, bcc: checked.bcc };
+}
+
+/** The suppression part of an answer: the reason when nothing is sent, the recipients taken off. */
+function suppressionAnswer(checked: CheckedRecipients | undefined, row: { status: string; suppression_reason: string | null }) {
+  return {
+    ...(row.status === 'suppressed' && row.suppression_reason !== null ? { suppression_reason: row.suppression_reason } : {}),
+    ...(checked !== undefined && checked.suppressed.length > 0 ? { suppressed_recipients: checked.suppressed } : {}),
   };
 }
 
@@ -72,11 +103,19 @@ export class NotificationService {
     private readonly recipientCheck?: RecipientCheck,
     /** A user's sender identities; read only for users' sends. */
     private readonly senders?: SenderDirectory,
+    /** Takes suppressed recipients off messages before they are stored; absent, nothing is suppressed. */
+    private readonly suppressionCheck?: SuppressionCheck,
   ) {}
 
   /** The identities a user's From may name: one query for a user, none for any other client. */
   private identitiesOf(principal: Principal): Promise<readonly SenderIdentity[]> | undefined {
     return principal.user === undefined || this.senders === undefined ? undefined : this.senders(principal.user.id);
+  }
+
+  /** Each draft's recipients after the suppression check: one query for them all, none for clients without suppressions. */
+  private async suppress(drafts: readonly MessageDraft[]): Promise<(CheckedRecipients | undefined)[]> {
+    if (this.suppressionCheck === undefined) return drafts.map(() => undefined);
+    return this.suppressionCheck.check(drafts);
   }
 
   /** The request's content: as given, or rendered from its template (only then is anything looked up). */
@@ -93,10 +132,12 @@ export class NotificationService {
       const refused = await undeliverableFields(this.recipientCheck, draft);
       if (refused.length > 0) throw new RecipientUndeliverableError(refused);
     }
-    const accepted = await this.acceptance.acceptOne({ draft, now: new Date() });
+    const [checked] = await this.suppress([draft]);
+    const accepted = await this.acceptance.acceptOne({ draft: checked === undefined ? draft : withoutSuppressed(draft, checked), now: new Date() });
     if (accepted.outcome === 'mismatch') throw new IdempotencyKeyReusedError();
     if (accepted.outcome === 'unstorable') throw new UnstorableValueError();
-    return { body: { id: accepted.row.id, status: accepted.status, message: ACCEPTED_MESSAGE }, replayed: accepted.replayed };
+    const body: AcceptedResponse = { id: accepted.row.id, status: accepted.status, message: ACCEPTED_MESSAGE, ...suppressionAnswer(checked, accepted.row) };
+    return { body, replayed: accepted.replayed };
   }
 
   /**
@@ -138,10 +179,16 @@ export class NotificationService {
         indexes.splice(i, 1);
       }
     }
-    const outcomes = await this.acceptance.acceptMany(requests);
+    const checks = await this.suppress(requests.map((request) => request.draft));
+    const outcomes = await this.acceptance.acceptMany(
+      requests.map((request, i) => {
+        const checked = checks[i];
+        return checked === undefined ? request : { ...request, draft: withoutSuppressed(request.draft, checked) };
+      }),
+    );
     outcomes.forEach((outcome, i) => {
       const index = indexes[i] ?? 0;
-      results[index] = batchResult(index, requests[i]?.draft.idempotency_key ?? null, outcome);
+      results[index] = batchResult(index, requests[i]?.draft.idempotency_key ?? null, outcome, checks[i]);
     });
     return results;
   }
@@ -191,10 +238,18 @@ async function undeliverableFields(check: RecipientCheck, input: { to: readonly 
   return fields;
 }
 
-function batchResult(index: number, key: string | null, outcome: Acceptance): BatchResult {
+function batchResult(index: number, key: string | null, outcome: Acceptance, checked: CheckedRecipients | undefined): BatchResult {
   switch (outcome.outcome) {
     case 'accepted':
-      return { index, idempotency_key: key, status: 202, id: outcome.row.id, replayed: outcome.replayed };
+      return {
+        index,
+        idempotency_key: key,
+        status: 202,
+        id: outcome.row.id,
+        replayed: outcome.replayed,
+        ...(outcome.status === 'suppressed' ? { message_status: 'suppressed' as const } : {}),
+        ...suppressionAnswer(checked, outcome.row),
+      };
     case 'mismatch':
       return { index, idempotency_key: key, status: 422, errors: [{ field: 'idempotency_key', message: new IdempotencyKeyReusedError().message }] };
     case 'unstorable':

@@ -1,6 +1,7 @@
 import type { ContactService } from '../contacts/contact-service';
 import { contactVariables } from '../contacts/contact-service';
 import type { ContactRow } from '../contacts/tables';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../mail/link-rewriting';
 import type { ResolvedTemplate, TemplateService } from '../templates/template-service';
 import type { NotifyRequest } from './schema';
 
@@ -45,7 +46,9 @@ export class TemplatedComposer {
     if (contact === undefined && template.compiled.usesContact && to.length === 1 && only !== undefined) {
       contact = await this.contacts.findByEmail(clientId, only);
     }
-    const rendered = this.templates.render(template, templateData(input.variables ?? {}, contact));
+    // Marketing mail gets {{unsubscribe_url}}: rendered as itself here, filled in per message when the worker composes the mail.
+    const variables = input.category === 'marketing' ? { ...input.variables, unsubscribe_url: UNSUBSCRIBE_URL_PLACEHOLDER } : (input.variables ?? {});
+    const rendered = this.templates.render(template, templateData(variables, contact));
     return {
       to,
       subject: rendered.subject,

@@ -79,7 +79,11 @@ export const configSchema = z
     METRICS_TOKEN: optionalText,
     WORKER_HTTP_PORT: int(9102, 0, 65535),
     MAIL_FROM_DOMAINS: list,
-    PUBLIC_URL: z.string().url().default('http://localhost:8002'),
+    // Unset is allowed (verification links then name localhost), but tracking and unsubscribe links need it set.
+    PUBLIC_URL: optionalText.pipe(z.string().url().optional()),
+    TRACK_OPENS: bool(false),
+    TRACK_CLICKS: bool(false),
+    BOUNCE_SUPPRESSION_DAYS: int(30, 1, 3650),
     REGISTRATION: z.enum(['open', 'closed']).default('closed'),
     REQUIRE_EMAIL_VERIFICATION: z.preprocess(emptyAsUnset, z.enum(['true', 'false']).default('true')),
     ACCESS_TOKEN_TTL_S: int(3600, 60, 86400),
@@ -100,7 +104,6 @@ export const configSchema = z
     VALIDATION_POLICY: z.enum(['off', 'worker', 'accept']).default('off'),
     SENDGRID_WEBHOOK_PUBLIC_KEY: optionalText,
     MAILGUN_WEBHOOK_SIGNING_KEY: optionalText,
-    BOUNCE_SUPPRESSION_DAYS: int(30, 1, 3650),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -127,6 +130,9 @@ export const configSchema = z
       } catch (error) {
         ctx.addIssue({ code: 'custom', path: ['SENDGRID_WEBHOOK_PUBLIC_KEY'], message: (error as Error).message });
       }
+    }
+    for (const key of ['TRACK_OPENS', 'TRACK_CLICKS'] as const) {
+      if (env[key] && env.PUBLIC_URL === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'needs PUBLIC_URL: tracking links point at it' });
     }
     if (env.CREDENTIALS_KEYS !== undefined) {
       try {
@@ -177,8 +183,18 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
   /** Domains the operator authenticated with the providers: a user's own address there is sent as From as is. */
   readonly mailFromDomains: readonly string[];
-  /** Where people's browsers and mail clients reach Herald (verification links). */
+  /** Where people's browsers and mail clients reach Herald (verification links); http://localhost:PORT when PUBLIC_URL is unset. */
   readonly publicUrl: string;
+  /** Open and click tracking, unsubscribe links and suppressions (design/engagement.md). */
+  readonly engagement: {
+    /** PUBLIC_URL as set, without a trailing slash; undefined when unset: tracking and marketing mail are then refused. */
+    readonly publicUrl?: string;
+    /** Defaults of a message's `track`. */
+    readonly trackOpens: boolean;
+    readonly trackClicks: boolean;
+    /** How long a hard bounce keeps its address suppressed. */
+    readonly bounceSuppressionDays: number;
+  };
   readonly accounts: {
     /** `open`: anyone may register; `closed`: only admins create users. */
     readonly registration: 'open' | 'closed';
@@ -219,8 +235,6 @@ export interface Config {
     /** MAILGUN_WEBHOOK_SIGNING_KEY: the HTTP webhook signing key. */
     readonly mailgunSigningKey?: string;
   };
-  /** How long a hard bounce keeps its address suppressed. */
-  readonly bounceSuppressionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -277,7 +291,13 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     workerHttpPort: env.WORKER_HTTP_PORT,
     logLevel: env.LOG_LEVEL,
     mailFromDomains: env.MAIL_FROM_DOMAINS.map((domain) => domain.toLowerCase()),
-    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    engagement: {
+      publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+      trackOpens: env.TRACK_OPENS,
+      trackClicks: env.TRACK_CLICKS,
+      bounceSuppressionDays: env.BOUNCE_SUPPRESSION_DAYS,
+    },
     accounts: {
       registration: env.REGISTRATION,
       requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION === 'true',
@@ -302,7 +322,6 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       policy: env.VALIDATION_POLICY,
     },
     providerEvents: { sendgridPublicKey: env.SENDGRID_WEBHOOK_PUBLIC_KEY, mailgunSigningKey: env.MAILGUN_WEBHOOK_SIGNING_KEY },
-    bounceSuppressionDays: env.BOUNCE_SUPPRESSION_DAYS,
   });
   // Key bytes stay out of the frozen tree (deepFreeze cannot freeze a Buffer's contents anyway).
   return env.CREDENTIALS_KEYS === undefined ? config : Object.freeze({ ...config, credentialsKeys: parseKeyring(env.CREDENTIALS_KEYS) });

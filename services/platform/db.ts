@@ -9,6 +9,8 @@ export interface DbOptions {
   readonly max?: number;
   /** Fail fast when Postgres is unreachable, so the API can answer 503 promptly. */
   readonly connectionTimeoutMs?: number;
+  /** Settings every connection of the pool starts with (`-c name=value` at connect). */
+  readonly sessionSettings?: Readonly<Record<string, string>>;
 }
 
 /** Opens a pooled Kysely instance over node-postgres, typed by the caller's database. */
@@ -18,6 +20,9 @@ export function createDb<Database>(options: DbOptions): Kysely<Database> {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 3000,
     idleTimeoutMillis: 30000,
+    ...(options.sessionSettings === undefined
+      ? {}
+      : { options: Object.entries(options.sessionSettings).map(([name, value]) => `-c ${name}=${value}`).join(' ') }),
   });
   // An idle client that loses its server emits 'error' on the pool; without a listener it would crash the process.
   pool.on('error', () => undefined);

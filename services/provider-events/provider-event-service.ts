@@ -12,7 +12,7 @@ import { type ProviderEventsAnswer, mailgunEventDataSchema, mailgunSignatureSche
 import { sendgridEvent } from './sendgrid-events';
 import { SendgridSignature } from './sendgrid-signature';
 
-export type ProviderEventsConfig = Pick<Config, 'providerEvents' | 'bounceSuppressionDays' | 'mailDomain' | 'queuePrefix'>;
+export type ProviderEventsConfig = Pick<Config, 'providerEvents' | 'engagement' | 'mailDomain' | 'queuePrefix'>;
 
 /** Events per statement: a SendGrid batch of thousands is written in a few. */
 const CHUNK = 1000;
@@ -99,7 +99,7 @@ export class ProviderEventService {
     let recorded = 0;
     for (let start = 0; start < taken.length; start += CHUNK) {
       const chunk = taken.slice(start, start + CHUNK);
-      const outcome = await retryOnDeadlock(() => recordProviderEvents(this.db, provider, chunk, { bounceSuppressionDays: this.config.bounceSuppressionDays }));
+      const outcome = await retryOnDeadlock(() => recordProviderEvents(this.db, provider, chunk, { bounceSuppressionDays: this.config.engagement.bounceSuppressionDays }));
       matched += outcome.matched;
       recorded += outcome.recorded;
       this.dispatch(outcome.webhookDeliveries);

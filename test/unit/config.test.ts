@@ -108,13 +108,13 @@ describe('loadConfig', () => {
 
   it('reads the provider webhook keys and BOUNCE_SUPPRESSION_DAYS', () => {
     expect(loadConfig({}).providerEvents).toEqual({ sendgridPublicKey: undefined, mailgunSigningKey: undefined });
-    expect(loadConfig({}).bounceSuppressionDays).toBe(30);
+    expect(loadConfig({}).engagement.bounceSuppressionDays).toBe(30);
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const der = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
     const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
     const config = loadConfig({ SENDGRID_WEBHOOK_PUBLIC_KEY: der, MAILGUN_WEBHOOK_SIGNING_KEY: 'mg-key', BOUNCE_SUPPRESSION_DAYS: '7' });
     expect(config.providerEvents).toEqual({ sendgridPublicKey: der, mailgunSigningKey: 'mg-key' });
-    expect(config.bounceSuppressionDays).toBe(7);
+    expect(config.engagement.bounceSuppressionDays).toBe(7);
     expect(loadConfig({ SENDGRID_WEBHOOK_PUBLIC_KEY: pem }).providerEvents.sendgridPublicKey).toBe(pem.trim());
     const otherCurve = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
     expect(configError({ SENDGRID_WEBHOOK_PUBLIC_KEY: otherCurve }).message).toMatch(/SENDGRID_WEBHOOK_PUBLIC_KEY: is not an ECDSA P-256 public key/);
@@ -150,5 +150,27 @@ describe('loadConfig', () => {
     for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'MAIL_PROVIDERS', 'SMTP_URL', 'QUEUE_PREFIX', 'JWT_SECRET', 'HERALD_ADMIN_KEY', 'LOG_LEVEL']) {
       expect(names).toContain(name);
     }
+  });
+});
+
+describe('engagement settings', () => {
+  it('tracks nothing by default, keeps bounces 30 days and leaves PUBLIC_URL unset for tracking', () => {
+    const config = loadConfig({});
+    expect(config.engagement).toEqual({ publicUrl: undefined, trackOpens: false, trackClicks: false, bounceSuppressionDays: 30 });
+    expect(config.publicUrl).toBe('http://localhost:8002');
+  });
+
+  it('reads TRACK_OPENS, TRACK_CLICKS, BOUNCE_SUPPRESSION_DAYS and PUBLIC_URL without its trailing slash', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://herald.example.org/', TRACK_OPENS: 'true', TRACK_CLICKS: '1', BOUNCE_SUPPRESSION_DAYS: '7' });
+    expect(config.engagement).toEqual({ publicUrl: 'https://herald.example.org', trackOpens: true, trackClicks: true, bounceSuppressionDays: 7 });
+  });
+
+  it('refuses tracking by default without PUBLIC_URL, naming both', () => {
+    expect(configError({ TRACK_OPENS: 'true' }).message).toMatch(/TRACK_OPENS: needs PUBLIC_URL/);
+    expect(configError({ TRACK_CLICKS: 'true' }).message).toMatch(/TRACK_CLICKS: needs PUBLIC_URL/);
+  });
+
+  it('refuses a BOUNCE_SUPPRESSION_DAYS below one', () => {
+    expect(configError({ BOUNCE_SUPPRESSION_DAYS: '0' }).message).toMatch(/BOUNCE_SUPPRESSION_DAYS/);
   });
 });

@@ -28,6 +28,9 @@ function contactRow(visitor: { name?: string; email?: string; message?: string }
     contact_email: email,
     attachment_count: 0,
     identity_id: null,
+    category: 'transactional',
+    track_opens: null,
+    track_clicks: null,
   };
 }
 
@@ -51,6 +54,9 @@ function notificationRow(overrides: Partial<MessageToSend> = {}): MessageToSend 
     contact_email: null,
     attachment_count: 0,
     identity_id: null,
+    category: 'transactional',
+    track_opens: null,
+    track_clicks: null,
     ...overrides,
   };
 }

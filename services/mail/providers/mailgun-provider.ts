@@ -109,6 +109,7 @@ export class MailgunProvider implements MailProvider {
       subject: mail.subject,
       'h:Message-Id': mail.messageId,
       ...(mail.replyTo === undefined ? {} : { 'h:Reply-To': mail.replyTo }),
+      ...Object.fromEntries(Object.entries(mail.headers ?? {}).map(([name, value]) => [`h:${name}`, value])),
       ...(mail.tags.length > 0 ? { 'o:tag': [...mail.tags] } : {}),
       ...variables(mail),
       ...files(mail),

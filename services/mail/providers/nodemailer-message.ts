@@ -17,6 +17,7 @@ export function toNodemailerMessage(mail: OutgoingMail): Mail.Options {
     subject: mail.subject,
     ...(mail.text === undefined ? {} : { text: mail.text }),
     ...(mail.html === undefined ? {} : { html: mail.html }),
+    ...(mail.headers === undefined ? {} : { headers: { ...mail.headers } }),
     ...(mail.attachments === undefined
       ? {}
       : {

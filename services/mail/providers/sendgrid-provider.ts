@@ -94,7 +94,7 @@ export class SendgridProvider implements MailProvider {
       ...(mail.replyTo === undefined ? {} : { replyTo: mail.replyTo }),
       subject: mail.subject,
       content: [first, ...rest],
-      headers: { 'Message-ID': mail.messageId },
+      headers: { ...mail.headers, 'Message-ID': mail.messageId },
       ...(mail.tags.length > 0 ? { categories: [...mail.tags] } : {}),
       ...(Object.keys(mail.metadata).length > 0 || mail.heraldId !== undefined ? { customArgs: customArgs(mail) } : {}),
       ...(mail.attachments === undefined
