@@ -47,7 +47,7 @@ export async function engagementStats(db: Db, filter: StatsFilter): Promise<Stat
         from m join message_events ev on ev.message_id = m.id
        where ev.type = any(${COUNTED_EVENTS}::text[])
          -- A soft bounce (the provider will try again) is recorded as an event but is no bounce of the message.
-         and not (ev.type = 'bounced' and ev.data ->> 'bounce' = 'soft')
+         and (ev.type <> 'bounced' or ev.data ->> 'bounce' is distinct from 'soft')
     )
     select e.day,
            ${distinct('sent')} as sent, ${distinct('delivered')} as delivered, ${distinct('bounced')} as bounced,

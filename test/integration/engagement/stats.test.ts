@@ -55,8 +55,8 @@ async function sent(body: Record<string, unknown>): Promise<Sent> {
 }
 
 /** What a provider's webhook would record (the provider-events work writes these). */
-async function providerEvent(id: string, type: 'delivered' | 'bounced' | 'complained'): Promise<void> {
-  await sql`insert into message_events (message_id, type, data) values (${id}, ${type}, '{}')`.execute(t.database.db);
+async function providerEvent(id: string, type: 'delivered' | 'bounced' | 'complained', data: Record<string, unknown> = {}): Promise<void> {
+  await sql`insert into message_events (message_id, type, data) values (${id}, ${type}, ${JSON.stringify(data)}::jsonb)`.execute(t.database.db);
 }
 
 const open = (s: Sent, agent = PERSON) => request(t.app).get(`/t/o/${s.pixel}.gif`).set('User-Agent', agent).expect(200);
@@ -70,6 +70,8 @@ it('adds up: sent, delivered, bounced, complained, human and machine opens, clic
   await providerEvent(a.id, 'delivered');
   await providerEvent(b.id, 'delivered');
   await providerEvent(c.id, 'bounced');
+  // A soft bounce (the provider tries again) is recorded but is no bounce of the message.
+  await providerEvent(b.id, 'bounced', { bounce: 'soft' });
   await providerEvent(b.id, 'complained');
   await open(a);
   await open(a);
