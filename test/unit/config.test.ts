@@ -1,4 +1,4 @@
-import { ConfigError, configSchema, loadConfig } from '../../services/platform/config';
+import { ConfigError, configSchema, DEFAULT_HERALD_URL, loadCliConfig, loadConfig } from '../../services/platform/config';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -126,5 +126,24 @@ describe('loadConfig', () => {
     for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'MAIL_PROVIDERS', 'SMTP_URL', 'QUEUE_PREFIX', 'JWT_SECRET', 'HERALD_ADMIN_KEY', 'LOG_LEVEL']) {
       expect(names).toContain(name);
     }
+  });
+});
+
+describe('loadCliConfig', () => {
+  it('reads HERALD_URL (trailing slashes dropped) and HERALD_TOKEN, and nothing of the server', () => {
+    expect(loadCliConfig({ HERALD_URL: 'https://herald.example.org/', HERALD_TOKEN: ' hk_abc ', DATABASE_URL: 'nonsense' })).toEqual({
+      heraldUrl: 'https://herald.example.org',
+      token: 'hk_abc',
+    });
+  });
+
+  it('leaves both unset when empty, so the remembered session or the default decide', () => {
+    expect(loadCliConfig({ HERALD_URL: '', HERALD_TOKEN: ' ' })).toEqual({ heraldUrl: undefined, token: undefined });
+    expect(DEFAULT_HERALD_URL).toBe('http://localhost:8002');
+  });
+
+  it('refuses a HERALD_URL that is not http(s)', () => {
+    expect(() => loadCliConfig({ HERALD_URL: 'localhost:8002' })).toThrow(ConfigError);
+    expect(() => loadCliConfig({ HERALD_URL: 'ftp://herald.example.org' })).toThrow(/HERALD_URL: must be an http\(s\) URL/);
   });
 });
