@@ -76,7 +76,7 @@ cat <<INFO
 
   In the terminal: run \`npx herald\` in another terminal (in this folder), choose Register,
   and send an email from the menu. The verification code is mailed like everything else:
-  to an .eml file in $OUTBOX_DIR/ (grep -h 'paste this code' $OUTBOX_DIR/*.eml | tail -1).
+  to an .eml file in $OUTBOX_DIR/:  grep -l 'To: YOUR-ADDRESS' $OUTBOX_DIR/*.eml | xargs grep -h 'paste this code'
 
   Try it with curl:
     curl -sS -X POST $base/api/contact \\

@@ -72,9 +72,14 @@ export async function verificationStep(ui: Interactive, address: string): Promis
     if (code === '') return;
     try {
       await ui.client.verify(code);
-      if (ui.session.user !== undefined) ui.session.user = { ...ui.session.user, verified: true };
-      say(`${address} is verified: you can send now.`);
-      return;
+      // A code verifies the account it was mailed for, whoever pastes it: make sure it was this one.
+      const me = await ui.client.me();
+      ui.session.user = me;
+      if (me.verified) {
+        say(`${address} is verified: you can send now.`);
+        return;
+      }
+      say(`That code was for another account (it is verified now); paste the one mailed to ${address}.`);
     } catch (error) {
       if (!showedRefusal(error)) throw error;
     }

@@ -41,11 +41,10 @@ export function mailHint(baseUrl: string, address: string): string[] {
   const host = new URL(baseUrl).hostname;
   const lines = [`A verification code was mailed to ${address}.`];
   if (host === 'localhost' || host === '127.0.0.1' || host === '[::1]') {
-    const local = join(process.cwd(), 'var', 'outbox');
-    const where = existsSync(local) ? local : 'var/outbox/ in the Herald checkout';
+    const here = existsSync(join(process.cwd(), 'var', 'outbox'));
     lines.push(
-      `Herald started by \`npm run quickstart\` writes every mail as an .eml file in ${where}.`,
-      `The code is on its "Or paste this code:" line:  grep -h 'paste this code' ${existsSync(local) ? local : 'var/outbox'}/*.eml | tail -1`,
+      `A Herald run by \`npm run quickstart\` writes its mail to var/outbox/${here ? '' : ' in its checkout'}, an .eml file each.`,
+      `Its code:  ${here ? '' : 'cd the-checkout && '}grep -l 'To: ${address}' var/outbox/*.eml | xargs grep -h 'paste this code'`,
     );
   }
   return lines;
