@@ -44,8 +44,11 @@ export const identitySchema = z.looseObject({
     .looseObject({ host: z.string(), port: z.number().optional(), security: z.string().optional(), username: z.string().optional() })
     .nullable()
     .optional(),
-  last_check_at: z.string().nullable().optional(),
-  last_check_result: z.unknown().optional(),
+  /** The last connection check of its SMTP server, if any. */
+  last_check: z
+    .looseObject({ ok: z.boolean(), error_class: z.string().nullable().optional(), detail: z.string().nullable().optional(), at: z.string() })
+    .nullable()
+    .optional(),
 });
 export type Identity = z.infer<typeof identitySchema>;
 

@@ -157,6 +157,11 @@ export class HeraldClient {
     return this.parse(connectionCheckSchema, await this.request('POST', `/api/me/identities/${encodeURIComponent(id)}/check`, { timeoutMs: 30_000 }));
   }
 
+  /** Verifies an identity with the code mailed to its address. */
+  async verifyIdentity(id: string, code: string): Promise<void> {
+    await this.request('POST', `/api/me/identities/${encodeURIComponent(id)}/verify`, { body: { code } });
+  }
+
   /** POST /api/notify with an idempotency key, so that a repeated submit is one message. */
   async notify(body: Record<string, unknown>, idempotencyKey: string = randomUUID()): Promise<Accepted> {
     return this.parse(acceptedSchema, await this.request('POST', '/api/notify', { body, headers: { 'Idempotency-Key': idempotencyKey }, timeoutMs: SEND_TIMEOUT_MS }));

@@ -1,18 +1,18 @@
-import { select } from '@inquirer/prompts';
+import { input, select } from '@inquirer/prompts';
 import type { Identity } from '../answers';
 import { verificationStep } from './register-flow';
 import { type Interactive, isBack, say, showedRefusal } from './screen';
 
-function checkResultText(result: unknown): string {
-  if (typeof result === 'string') return result;
-  if (typeof result === 'object' && result !== null && 'ok' in result) return result.ok === true ? 'ok' : 'failed';
-  return '';
+type IdentityAction = { readonly action: 'check' | 'verify'; readonly identity: Identity };
+
+function checkText(check: NonNullable<Identity['last_check']>): string {
+  return check.ok ? 'ok' : `${check.error_class ?? 'failed'}${check.detail ? `: ${check.detail}` : ''}`;
 }
 
 function identityLine(identity: Identity): string {
   const name = identity.display_name !== null && identity.display_name !== undefined ? `${identity.display_name} <${identity.address}>` : identity.address;
   const route = identity.smtp ? `own SMTP ${identity.smtp.host}${identity.smtp.port === undefined ? '' : `:${identity.smtp.port}`}` : "Herald's providers";
-  const checked = identity.last_check_at ? `, last check ${checkResultText(identity.last_check_result)} at ${identity.last_check_at}` : '';
+  const checked = identity.last_check ? `; last check ${identity.last_check.at.slice(0, 16).replace('T', ' ')}: ${checkText(identity.last_check)}` : '';
   return `${name}  ${identity.verified ? 'verified' : 'not verified'}${identity.is_default ? ', default' : ''}, ${route}${checked}`;
 }
 
@@ -27,17 +27,25 @@ export async function identitiesScreen(ui: Interactive): Promise<void> {
     }
     say('  Sender identities:');
     for (const identity of identities) say(`    ${identityLine(identity)}`);
-    const checkable = identities.filter((identity) => identity.smtp);
-    const id = await select({
-      message: 'Identities',
-      choices: [...checkable.map((identity) => ({ name: `Check the connection of ${identity.address}`, value: identity.id })), { name: 'Back', value: '' }],
-    });
-    if (id === '') return;
-    say('  Connecting (up to 10 s)…');
+    const actions: { name: string; value: IdentityAction | undefined }[] = [
+      ...identities.filter((identity) => identity.smtp).map((identity) => ({ name: `Check the connection of ${identity.address}`, value: { action: 'check' as const, identity } })),
+      ...identities.filter((identity) => !identity.verified).map((identity) => ({ name: `Paste the code mailed to ${identity.address}`, value: { action: 'verify' as const, identity } })),
+      { name: 'Back', value: undefined },
+    ];
+    const choice = await select({ message: 'Identities', choices: actions });
+    if (choice === undefined) return;
     try {
-      const result = await ui.client.checkIdentity(id);
-      say(result.ok ? '✔ Connected and logged in.' : `✖ ${result.error_class ?? 'failed'}${result.detail ? `: ${result.detail}` : ''}`);
+      if (choice.action === 'check') {
+        say(`  Connecting to ${choice.identity.smtp?.host ?? 'its server'} (up to 10 s)…`);
+        const result = await ui.client.checkIdentity(choice.identity.id);
+        say(result.ok ? '✔ Connected and logged in.' : `✖ ${result.error_class ?? 'failed'}${result.detail ? `: ${result.detail}` : ''}`);
+      } else {
+        const code = (await input({ message: `Code mailed to ${choice.identity.address}`, required: true })).trim();
+        await ui.client.verifyIdentity(choice.identity.id, code);
+        say(`✔ ${choice.identity.address} is verified: it can be the From of your mail.`);
+      }
     } catch (error) {
+      if (isBack(error)) continue;
       if (!showedRefusal(error)) throw error;
     }
   }
