@@ -35,7 +35,8 @@ interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 15_000;
+// Generous: a loaded server hashing a password (scrypt) is slow, not gone; a stopped one is refused at once.
+const DEFAULT_TIMEOUT_MS = 60_000;
 // A send can carry 10 MB of attachments in base64.
 const SEND_TIMEOUT_MS = 120_000;
 
