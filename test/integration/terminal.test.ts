@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -94,6 +94,9 @@ async function terminal(args: string[]): Promise<Terminal> {
   return started;
 }
 
+// Every step waits on the screen with its own deadline; the whole test may take long on a loaded machine.
+const INTERACTIVE_TEST_MS = 180_000;
+
 describe('interactive mode', () => {
   it('registers, takes the mailed code, and sends through the menus: Ctrl-C backs out, a refused recipient is asked again', async () => {
     const username = `ada${unique()}`;
@@ -170,7 +173,7 @@ describe('interactive mode', () => {
     // Quit from the menu.
     await term.press('Up', 'Enter');
     expect(await term.exitCode()).toBe(0);
-  });
+  }, INTERACTIVE_TEST_MS);
 
   it('a refused login shows the problem and asks again, the login kept; the password is never on screen', async () => {
     const { username } = await verifiedUser();
@@ -193,7 +196,7 @@ describe('interactive mode', () => {
     expect((await stat(join(home, '.config', 'herald', 'session.json'))).mode & 0o777).toBe(0o600);
     await term.press('C-c');
     expect(await term.exitCode()).toBe(0);
-  });
+  }, INTERACTIVE_TEST_MS);
 
   it('says when Herald cannot be reached, with its URL, and exits 3', async () => {
     const gone = `http://127.0.0.1:${await freePort()}`;
@@ -201,64 +204,90 @@ describe('interactive mode', () => {
     terminals.push(term);
     expect(await term.exitCode(40000)).toBe(3);
     expect(await term.screen()).toContain(`cannot reach Herald at ${gone}`);
-  });
+  }, INTERACTIVE_TEST_MS);
 });
 
 describe('script commands', () => {
-  it('login --password-stdin --remember, whoami, send --wait, messages --json, message, logout', async () => {
-    const { username, email } = await verifiedUser();
-    const env = { HOME: home, HERALD_URL: url };
+  // Each run starts the program from source (about a second, far more on a loaded machine): a few runs per test.
+  const SCRIPT_TEST_MS = 120_000;
 
-    const login = await runCli(['login', '--username', username, '--password-stdin', '--remember'], env, `${PASSWORD}\n`);
-    expect(login).toMatchObject({ code: 0 });
-    expect(login.stdout + login.stderr).not.toContain(PASSWORD);
-    const file = join(home, '.config', 'herald', 'session.json');
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  it(
+    'login --password-stdin --remember keeps a 0600 session that whoami uses; logout revokes it and deletes the file',
+    async () => {
+      const { username, email } = await verifiedUser();
+      const env = { HOME: home, HERALD_URL: url };
+      const login = await runCli(['login', '--username', username, '--password-stdin', '--remember'], env, `${PASSWORD}\n`);
+      expect(login).toMatchObject({ code: 0 });
+      expect(login.stdout + login.stderr).not.toContain(PASSWORD);
+      const file = join(home, '.config', 'herald', 'session.json');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
 
-    const whoami = await runCli(['whoami'], env);
-    expect(whoami.code).toBe(0);
-    expect(whoami.stdout).toContain(`${username} <${email}>`);
+      const whoami = await runCli(['whoami'], env);
+      expect(whoami).toMatchObject({ code: 0 });
+      expect(whoami.stdout).toContain(`${username} <${email}>  verified`);
+      // whoami used the refresh token up and kept the new one.
+      const remembered = JSON.parse(await readFile(file, 'utf8')) as { refresh_token: string };
 
-    const sent = await runCli(['send', '--to', 'carol@mx.example', '--subject', 'Nightly report', '--text', 'All green.', '--wait'], env);
-    expect(sent.stderr).toContain('status: sent');
-    expect(sent.code).toBe(0);
-    const id = sent.stdout.trim();
-    expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await mailTo('carol@mx.example', /Nightly report/)).parsed.from?.value[0]?.address).toBe(email);
+      const logout = await runCli(['logout'], env);
+      expect(logout).toMatchObject({ code: 0 });
+      await expect(stat(file)).rejects.toThrow();
+      await request(t.app).post('/api/auth/refresh').send({ refresh_token: remembered.refresh_token }).expect(401);
+      const after = await runCli(['whoami'], env);
+      expect(after.code).toBe(2);
+      expect(after.stderr).toContain('not logged in');
+    },
+    SCRIPT_TEST_MS,
+  );
 
-    const listed = await runCli(['messages', '--json'], env);
-    expect(listed.code).toBe(0);
-    const page = JSON.parse(listed.stdout) as { results: { id: string; status: string }[] };
-    expect(page.results).toContainEqual(expect.objectContaining({ id, status: 'sent' }));
+  it(
+    'send --wait exits 0 with the id; messages --json lists it; message shows its attempts; a refusal exits 1',
+    async () => {
+      const { username, email } = await verifiedUser();
+      const session = await request(t.app).post('/api/auth/login').send({ login: username, password: PASSWORD }).expect(200);
+      const env = { HOME: home, HERALD_URL: url, HERALD_TOKEN: session.body.access_token as string };
 
-    const one = await runCli(['message', id], env);
-    expect(one.code).toBe(0);
-    expect(one.stdout).toMatch(/attempt 1 {2}smtp {2}sent/);
+      const sent = await runCli(['send', '--to', 'carol@mx.example', '--subject', 'Nightly report', '--text', 'All green.', '--wait'], env);
+      expect(sent.stderr).toContain('status: sent');
+      expect(sent.code).toBe(0);
+      const id = sent.stdout.trim();
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await mailTo('carol@mx.example', /Nightly report/)).parsed.from?.value[0]?.address).toBe(email);
 
-    const refused = await runCli(['send', '--to', 'dan@nowhere.example', '--subject', 's', '--text', 't'], env);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('Recipient Undeliverable');
+      const [listed, one, refused] = await Promise.all([
+        runCli(['messages', '--json'], env),
+        runCli(['message', id], env),
+        runCli(['send', '--to', 'dan@nowhere.example', '--subject', 's', '--text', 't'], env),
+      ]);
+      expect(listed.code).toBe(0);
+      const page = JSON.parse(listed.stdout) as { results: { id: string; status: string }[] };
+      expect(page.results).toContainEqual(expect.objectContaining({ id, status: 'sent' }));
+      expect(one.code).toBe(0);
+      expect(one.stdout).toMatch(/attempt 1 {2}smtp {2}sent/);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('Recipient Undeliverable');
+      expect(refused.stderr).toContain('to.0: undeliverable: nxdomain');
+    },
+    SCRIPT_TEST_MS,
+  );
 
-    const logout = await runCli(['logout'], env);
-    expect(logout.code).toBe(0);
-    await expect(stat(file)).rejects.toThrow();
-    expect((await runCli(['whoami'], env)).code).toBe(2);
-  });
-
-  it('exit codes: 2 for usage, 3 when Herald is down, with its URL', async () => {
-    expect((await runCli(['send', '--subject', 'no recipient', '--text', 't'], { HOME: home })).code).toBe(2);
-    const gone = `http://127.0.0.1:${await freePort()}`;
-    const down = await runCli(['send', '--to', 'a@mx.example', '--subject', 's', '--text', 't'], { HOME: home, HERALD_URL: gone, HERALD_TOKEN: 'x'.repeat(20) });
-    expect(down.code).toBe(3);
-    expect(down.stderr).toContain(`cannot reach Herald at ${gone}`);
-  });
-
-  it('--help lists every command', async () => {
-    const help = await runCli(['--help'], { HOME: home });
-    for (const command of ['interactive', 'login', 'logout', 'whoami', 'send', 'messages', 'message', 'serve', 'migrate', 'keys', 'tail']) {
-      expect(help.stdout).toContain(`  ${command}`);
-    }
-    const send = await runCli(['send', '--help'], { HOME: home });
-    expect(send.stdout).toContain('--no-fallback');
-  });
+  it(
+    'exit codes: 2 for usage, 3 when Herald is down (with its URL); --help lists every command',
+    async () => {
+      const gone = `http://127.0.0.1:${await freePort()}`;
+      const [usage, down, help, sendHelp] = await Promise.all([
+        runCli(['send', '--subject', 'no recipient', '--text', 't'], { HOME: home }),
+        runCli(['send', '--to', 'a@mx.example', '--subject', 's', '--text', 't'], { HOME: home, HERALD_URL: gone, HERALD_TOKEN: 'x'.repeat(20) }),
+        runCli(['--help'], { HOME: home }),
+        runCli(['send', '--help'], { HOME: home }),
+      ]);
+      expect(usage.code).toBe(2);
+      expect(down.code).toBe(3);
+      expect(down.stderr).toContain(`cannot reach Herald at ${gone}`);
+      for (const command of ['interactive', 'login', 'logout', 'whoami', 'send', 'messages', 'message', 'serve', 'migrate', 'keys', 'tail']) {
+        expect(help.stdout).toContain(`  ${command}`);
+      }
+      expect(sendHelp.stdout).toContain('--no-fallback');
+    },
+    SCRIPT_TEST_MS,
+  );
 });
