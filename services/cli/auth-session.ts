@@ -44,36 +44,45 @@ export class AuthSession implements Credentials {
     }
   }
 
-  /** Starts from the remembered refresh token; false when there is none for this URL or it is no longer valid. */
+  /** Starts from the remembered refresh token; false when there is none for this URL or it is no longer valid (then the file goes). */
   async resume(client: HeraldClient): Promise<boolean> {
-    const remembered = await this.store.load();
-    if (remembered === undefined || remembered.url !== this.url) return false;
-    this.refreshToken = remembered.refresh_token;
-    this.remember = true;
-    this.user = { id: '', username: remembered.username, email: '', role: 'user', verified: false };
-    try {
-      await this.adopt(await client.refresh(remembered.refresh_token));
-    } catch (error) {
-      if (error instanceof HeraldRefusal && error.problem.status === 401) {
-        this.forget();
-        return false;
+    const resumed = await this.store.withLock(async () => {
+      const remembered = await this.store.load();
+      if (remembered === undefined || remembered.url !== this.url) return false;
+      this.remember = true;
+      this.user = { id: '', username: remembered.username, email: '', role: 'user', verified: false };
+      try {
+        await this.adopt(await client.refresh(remembered.refresh_token));
+      } catch (error) {
+        if (error instanceof HeraldRefusal && error.problem.status === 401) {
+          this.forget();
+          await this.store.remove();
+          return false;
+        }
+        throw error;
       }
-      throw error;
-    }
-    const me = await client.me();
-    this.user = me;
-    return true;
+      return true;
+    });
+    if (resumed) this.user = await client.me();
+    return resumed;
   }
 
   async renew(client: HeraldClient): Promise<boolean> {
     if (this.refreshToken === undefined) return false;
-    try {
-      await this.adopt(await client.refresh(this.refreshToken));
-      return true;
-    } catch (error) {
-      if (error instanceof HeraldRefusal) return false;
-      throw error;
-    }
+    const refresh = async () => {
+      // Another herald command may have used the remembered token up since: take the file's.
+      const remembered = this.remember ? await this.store.load() : undefined;
+      const token = remembered !== undefined && remembered.url === this.url ? remembered.refresh_token : this.refreshToken;
+      if (token === undefined) return false;
+      try {
+        await this.adopt(await client.refresh(token));
+        return true;
+      } catch (error) {
+        if (error instanceof HeraldRefusal) return false;
+        throw error;
+      }
+    };
+    return this.remember ? this.store.withLock(refresh) : refresh();
   }
 
   /** Revokes the refresh token's family at the server (when there is one) and forgets everything, the file too. */

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -40,6 +40,34 @@ export class SessionStore {
     // A umask cannot widen it, but an old file's mode is not ours to keep.
     await chmod(temporary, 0o600);
     await rename(temporary, this.path);
+  }
+
+  /**
+   * Runs `work` holding session.json.lock: a refresh uses the remembered token up, so two herald
+   * commands refreshing at once would present it twice, which Herald takes for theft and answers by
+   * revoking the whole session. A lock older than `staleMs` is a crashed holder's and is taken over.
+   */
+  async withLock<T>(work: () => Promise<T>, { timeoutMs = 30_000, staleMs = 60_000 } = {}): Promise<T> {
+    const lock = `${this.path}.lock`;
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await (await open(lock, 'wx', 0o600)).close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = await stat(lock).then((info) => Date.now() - info.mtimeMs, () => 0);
+        if (age > staleMs) await rm(lock, { force: true });
+        else if (Date.now() > deadline) throw new Error(`${lock} is held by another herald command; delete it if none is running`, { cause: error });
+        else await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   async remove(): Promise<boolean> {

@@ -222,6 +222,10 @@ describe('script commands', () => {
       const file = join(home, '.config', 'herald', 'session.json');
       expect((await stat(file)).mode & 0o777).toBe(0o600);
 
+      // Two commands at once: each refresh uses the remembered token up, one after the other under the
+      // session's lock; presenting a used one would make Herald revoke the session.
+      const both = await Promise.all([runCli(['whoami'], env), runCli(['whoami', '--json'], env)]);
+      expect(both.map((run) => run.code)).toEqual([0, 0]);
       const whoami = await runCli(['whoami'], env);
       expect(whoami).toMatchObject({ code: 0 });
       expect(whoami.stdout).toContain(`${username} <${email}>  verified`);
