@@ -72,10 +72,15 @@ cat <<INFO
   Herald is starting on $base
     health:   $base/healthz
     API docs: $base/docs
-    outbox:   $OUTBOX_DIR (each message is an .eml file)
+    outbox:   $OUTBOX_DIR (each message is an .eml file: the verification codes too)
+    terminal: npx herald (HERALD_URL=$base)
     admin key: $admin_key_note
 
-  Try it:
+  In the terminal: run \`npx herald\` in another terminal (in this folder), choose Register,
+  and send an email from the menu. The verification code is mailed like everything else:
+  to an .eml file in $OUTBOX_DIR/:  grep -l 'To: YOUR-ADDRESS' $OUTBOX_DIR/*.eml | xargs grep -h 'paste this code'
+
+  Try it with curl:
     curl -sS -X POST $base/api/contact \\
       -H 'Content-Type: application/json' \\
       -d '{"name":"Ada Lovelace","email":"ada@example.com","message":"Hello from the quickstart"}'

@@ -1,20 +1,28 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=256
-import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
-import { ApiKeyRepository } from './auth/api-key-repository';
-import { ApiKeyService } from './auth/api-keys';
-import { isScope, type Scope } from './auth/scopes';
-import { createApiApp, createServices, openInfrastructure } from './app';
-import { type Config, ConfigError, configFromProcessEnv } from './platform/config';
-import type { Database } from './database';
-import { createDb } from './platform/db';
-import { GracefulHttp } from './platform/graceful-http';
-import { createLogger, type Logger } from './platform/logger';
-import { migrateToLatest } from '../migrations/migrate';
-import { parseTailArgs, runTail, TAIL_USAGE } from './tail/tail-command';
+// The `herald` command: a dispatcher. Server commands and client commands load only their own modules,
+// so `herald send` starts fast and never touches the database, Redis or the server's secrets.
+import { isClientCommand } from './cli/cli-args';
+import { UsageError } from './cli/usage-error';
 
-const USAGE = `usage: herald <command>
+const USAGE = `usage: herald [command]
 
+  With no command on a terminal: the interactive mode (log in or register, send, follow, profile).
+
+Talking to a running Herald over HTTP (HERALD_URL, default http://localhost:8002):
+  interactive [--remember]          the menus; --remember keeps the session in ~/.config/herald/session.json
+  login [--username U] [--password-stdin] [--remember]
+                                    log in (asks for what is missing; the password is never echoed)
+  logout                            revoke the remembered session and delete its file
+  whoami [--json]                   who HERALD_TOKEN or the remembered session is
+  send --to A --subject S (--text T | --html-file F) | --template NAME [--var k=v]…
+       [--attach F]… [--from A] [--provider P] [--no-fallback] [--wait] [--json]
+                                    send an email; prints its id; --wait follows it until sent or failed
+  messages [--status S] [--json]    your last 20 messages
+  message ID [--json]               one message with its attempts and events
+  Auth: HERALD_TOKEN (an API key or access token) or the remembered session.
+  Exit codes: 0 done, 1 refused by the server, 2 usage, 3 server unreachable.
+
+Running Herald (reads DATABASE_URL, REDIS_URL, …):
   serve [--role api|worker|all]     run the HTTP API, the delivery workers, or both (default)
   migrate                           apply database migrations
   keys create --name N --scopes a,b create an API key (printed once); scopes: notify:send, messages:read, templates:write,
@@ -25,172 +33,43 @@ const USAGE = `usage: herald <command>
                                     under the first key of CREDENTIALS_KEYS
   tail [--json] [--kind K] [--status S] [--provider P] [--id ID] [--since 10m]
                                     follow delivery attempts from every worker live (herald tail --help)
+
+herald <command> --help shows one command.
 `;
 
-type Role = 'api' | 'worker' | 'all';
+const SERVER_COMMANDS = ['serve', 'migrate', 'keys', 'credentials', 'tail'] as const;
+type ServerCommand = (typeof SERVER_COMMANDS)[number];
 
-async function serve(config: Config, role: Role): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, role });
-  const infra = openInfrastructure(config, logger);
-  await migrateToLatest(infra.db);
-  // Each closer finishes within SHUTDOWN_TIMEOUT_MS; they run side by side, so the process does too.
-  const closers: (() => Promise<void>)[] = [];
-  if (role !== 'worker') {
-    const services = createServices(infra);
-    const server = createServer(createApiApp(infra, services));
-    const http = new GracefulHttp(server);
-    await new Promise<void>((resolve) => server.listen(config.port, resolve));
-    logger.info({ port: config.port }, `api listening on http://localhost:${config.port}`);
-    closers.push(async () => {
-      services.health.startDraining();
-      const { forcedConnections } = await http.close(config.shutdownTimeoutMs);
-      if (forcedConnections > 0) logger.warn({ forcedConnections, timeoutMs: config.shutdownTimeoutMs }, 'connections still open at SHUTDOWN_TIMEOUT_MS were closed');
-    });
-  }
-  if (role !== 'api') {
-    // Loaded lazily so an api-only process never loads provider SDKs.
-    const { startWorkerRuntime } = await import('../workers/worker-runtime');
-    const { startWorkerHttp } = await import('../workers/worker-http');
-    const runtime = await startWorkerRuntime(infra);
-    closers.push(() => runtime.stop());
-    if (role === 'worker') {
-      const http = await startWorkerHttp(config.workerHttpPort, infra);
-      closers.push(() => http.close());
-    }
-  }
-  installShutdown(logger, async () => {
-    await Promise.all(closers.map((close) => close()));
-    await infra.close();
-  });
+function isServerCommand(name: string): name is ServerCommand {
+  return (SERVER_COMMANDS as readonly string[]).includes(name);
 }
-
-function installShutdown(logger: Logger, shutdown: () => Promise<void>): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    shutdown()
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-}
-
-async function keys(config: Config, args: string[]): Promise<void> {
-  const db = createDb<Database>({ url: config.databaseUrl, max: 2 });
-  try {
-    await migrateToLatest(db);
-    const service = new ApiKeyService(new ApiKeyRepository(db));
-    const [sub, ...rest] = args;
-    const { values, positionals } = parseArgs({
-      args: rest,
-      options: { name: { type: 'string' }, scopes: { type: 'string' } },
-      allowPositionals: true,
-    });
-    if (sub === 'create') {
-      const scopes = (values.scopes ?? 'notify:send,messages:read').split(',').map((s) => s.trim());
-      const bad = scopes.filter((s) => !isScope(s));
-      if (values.name === undefined || values.name.trim() === '') throw new UsageError('keys create needs --name');
-      if (bad.length > 0) throw new UsageError(`unknown scope(s): ${bad.join(', ')}`);
-      const created = await service.create(values.name, scopes as Scope[]);
-      console.log(`id:     ${created.row.id}\nname:   ${created.row.name}\nscopes: ${created.row.scopes.join(',')}\nkey:    ${created.key}\n\nStore the key now: it is not shown again.`);
-    } else if (sub === 'list') {
-      for (const row of await service.list()) {
-        const state = row.revoked_at !== null ? `revoked ${row.revoked_at.toISOString()}` : 'active';
-        console.log(`${row.id}  ${row.prefix}…  ${row.name}  [${row.scopes.join(',')}]  ${state}`);
-      }
-    } else if (sub === 'revoke') {
-      const id = positionals[0];
-      if (id === undefined) throw new UsageError('keys revoke needs an ID');
-      if (!(await service.revoke(id))) throw new UsageError(`no active key with id ${id}`);
-      console.log(`revoked ${id}`);
-    } else {
-      throw new UsageError(USAGE);
-    }
-  } finally {
-    await db.destroy();
-  }
-}
-
-/** `herald credentials rotate`: after a new key is put first in CREDENTIALS_KEYS, seal everything under it. */
-async function credentials(config: Config, args: string[]): Promise<void> {
-  if (args[0] !== 'rotate' || args.length > 1) throw new UsageError(USAGE);
-  if (config.credentialsKeys === undefined) throw new UsageError('credentials rotate needs CREDENTIALS_KEYS (kid:base64-of-32-bytes,…; the first key encrypts)');
-  const db = createDb<Database>({ url: config.databaseUrl, max: 2 });
-  try {
-    await migrateToLatest(db);
-    const { rotateIdentityCredentials } = await import('./identities/credentials-rotation');
-    const { IdentityCredentials } = await import('./identities/identity-credentials');
-    const { rotateWebhookSecrets } = await import('./webhooks/secrets-rotation');
-    const { WebhookSecrets } = await import('./webhooks/secrets');
-    const identities = await rotateIdentityCredentials(db, new IdentityCredentials(config));
-    const webhooks = await rotateWebhookSecrets(db, new WebhookSecrets(config));
-    const key = new IdentityCredentials(config).currentKeyId;
-    console.log(`re-encrypted under key "${key}": ${identities} identity SMTP password(s), ${webhooks} webhook endpoint(s)`);
-  } finally {
-    await db.destroy();
-  }
-}
-
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === 'help') {
+  if (command === undefined && process.stdin.isTTY && process.stdout.isTTY) {
+    const { runClient } = await import('./cli/run-client');
+    process.exitCode = await runClient('interactive', []);
+    return;
+  }
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return;
   }
-  const config = configFromProcessEnv();
-  switch (command) {
-    case 'serve': {
-      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'all' } } });
-      const role = values.role;
-      if (role !== 'api' && role !== 'worker' && role !== 'all') throw new UsageError('--role must be api, worker or all');
-      await serve(config, role);
-      return;
-    }
-    case 'migrate': {
-      const db = createDb<Database>({ url: config.databaseUrl, max: 1 });
-      try {
-        const { applied } = await migrateToLatest(db);
-        console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'database is up to date');
-      } finally {
-        await db.destroy();
-      }
-      return;
-    }
-    case 'keys':
-      await keys(config, rest);
-      return;
-    case 'credentials':
-      await credentials(config, rest);
-      return;
-    case 'tail': {
-      if (rest.includes('--help')) {
-        console.log(TAIL_USAGE);
-        return;
-      }
-      let options;
-      try {
-        options = parseTailArgs(rest);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-      await runTail(config, options);
-      return;
-    }
-    default:
-      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  if (isClientCommand(command)) {
+    const { runClient } = await import('./cli/run-client');
+    process.exitCode = await runClient(command, rest);
+    return;
   }
+  if (isServerCommand(command)) {
+    const { runServerCommand } = await import('./server-commands');
+    await runServerCommand(command, rest);
+    return;
+  }
+  throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof UsageError) {
+  if (error instanceof UsageError || (error instanceof Error && error.name === 'ConfigError')) {
     console.error(`herald: ${error.message}`);
     process.exit(2);
   }

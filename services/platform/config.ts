@@ -331,3 +331,33 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 export function configFromProcessEnv(): Config {
   return loadConfig(process.env);
 }
+
+const cliConfigSchema = z.object({
+  HERALD_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://localhost:8002' }).optional()),
+  HERALD_TOKEN: optionalText,
+});
+
+/** What the `herald` client commands (interactive mode, login, send, …) read: never the server's settings. */
+export interface CliConfig {
+  /** HERALD_URL without a trailing slash; undefined when unset (then the remembered session's, else DEFAULT_HERALD_URL). */
+  readonly heraldUrl?: string;
+  /** HERALD_TOKEN: an API key or access token that replaces logging in. */
+  readonly token?: string;
+}
+
+export const DEFAULT_HERALD_URL = 'http://localhost:8002';
+
+/** The client commands' configuration from `source` (tests pass their own). */
+export function loadCliConfig(source: Record<string, string | undefined>): CliConfig {
+  const parsed = cliConfigSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  return Object.freeze({ heraldUrl: parsed.data.HERALD_URL?.replace(/\/+$/, ''), token: parsed.data.HERALD_TOKEN });
+}
+
+/** Reads `process.env` for the client commands. */
+export function cliConfigFromProcessEnv(): CliConfig {
+  return loadCliConfig(process.env);
+}

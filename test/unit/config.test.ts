@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ConfigError, configSchema, loadConfig } from '../../services/platform/config';
+import { ConfigError, configSchema, DEFAULT_HERALD_URL, loadCliConfig, loadConfig } from '../../services/platform/config';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -172,5 +172,24 @@ describe('engagement settings', () => {
 
   it('refuses a BOUNCE_SUPPRESSION_DAYS below one', () => {
     expect(configError({ BOUNCE_SUPPRESSION_DAYS: '0' }).message).toMatch(/BOUNCE_SUPPRESSION_DAYS/);
+  });
+});
+
+describe('loadCliConfig', () => {
+  it('reads HERALD_URL (trailing slashes dropped) and HERALD_TOKEN, and nothing of the server', () => {
+    expect(loadCliConfig({ HERALD_URL: 'https://herald.example.org/', HERALD_TOKEN: ' hk_abc ', DATABASE_URL: 'nonsense' })).toEqual({
+      heraldUrl: 'https://herald.example.org',
+      token: 'hk_abc',
+    });
+  });
+
+  it('leaves both unset when empty, so the remembered session or the default decide', () => {
+    expect(loadCliConfig({ HERALD_URL: '', HERALD_TOKEN: ' ' })).toEqual({ heraldUrl: undefined, token: undefined });
+    expect(DEFAULT_HERALD_URL).toBe('http://localhost:8002');
+  });
+
+  it('refuses a HERALD_URL that is not http(s)', () => {
+    expect(() => loadCliConfig({ HERALD_URL: 'localhost:8002' })).toThrow(ConfigError);
+    expect(() => loadCliConfig({ HERALD_URL: 'ftp://herald.example.org' })).toThrow(/HERALD_URL: must be an http\(s\) URL/);
   });
 });
