@@ -1,6 +1,11 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=256
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { passwordProblem } from './accounts/password-policy';
+import { hashPassword } from './accounts/passwords';
+import { adminCreateUserSchema } from './accounts/schema';
+import { UserRepository } from './accounts/user-repository';
 import { ApiKeyRepository } from './auth/api-key-repository';
 import { ApiKeyService } from './auth/api-keys';
 import { isScope, type Scope } from './auth/scopes';
@@ -21,6 +26,8 @@ const USAGE = `usage: herald <command>
                                     contacts:write, suppressions:write, webhooks:write, validate, admin
   keys list                         list API keys (never the secrets)
   keys revoke ID                    revoke an API key
+  users create-admin --username U --email E --password-file F
+                                    create an admin user (verified) with the password in F, unless U exists (quickstart)
   tail [--json] [--kind K] [--status S] [--provider P] [--id ID] [--since 10m]
                                     follow delivery attempts from every worker live (herald tail --help)
 `;
@@ -115,6 +122,35 @@ async function keys(config: Config, args: string[]): Promise<void> {
   }
 }
 
+/** `herald users create-admin`: idempotent, so the quickstart can run it on every start. */
+async function users(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create-admin') throw new UsageError(USAGE);
+  const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, email: { type: 'string' }, 'password-file': { type: 'string' } } });
+  if (values.username === undefined || values.email === undefined || values['password-file'] === undefined) {
+    throw new UsageError('users create-admin needs --username, --email and --password-file');
+  }
+  // The password comes from a file, never the command line (which other users of the machine can read).
+  const password = readFileSync(values['password-file'], 'utf8').trim();
+  const parsed = adminCreateUserSchema.safeParse({ username: values.username, email: values.email, password, role: 'admin', verified: true });
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const weak = passwordProblem(parsed.data.password, parsed.data);
+  if (weak !== undefined) throw new UsageError(`the password ${weak}`);
+  const db = createDb<Database>({ url: config.databaseUrl, max: 2 });
+  try {
+    await migrateToLatest(db);
+    const repository = new UserRepository(db);
+    const created = await repository.create(
+      { username: parsed.data.username, email: parsed.data.email, displayName: null, passwordHash: await hashPassword(parsed.data.password), role: 'admin', verified: true },
+      new Date(),
+    );
+    if ('taken' in created) console.log(`user ${parsed.data.username} exists (its ${created.taken} is taken); left as it is`);
+    else console.log(`created admin ${created.row.username} (${created.row.id})`);
+  } finally {
+    await db.destroy();
+  }
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
@@ -144,6 +180,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'keys':
       await keys(config, rest);
+      return;
+    case 'users':
+      await users(config, rest);
       return;
     case 'tail': {
       if (rest.includes('--help')) {
