@@ -88,7 +88,7 @@ export function Contacts() {
                   ))}
                 </tbody>
               </table>
-              <p class="muted">{page.count} contacts.</p>
+              <p class="muted">{page.count === 1 ? "1 contact." : `${page.count} contacts.`}</p>
             </div>
           )
         }
