@@ -37,7 +37,7 @@ function fallbackSentence(status: number): string {
 /** The console's pages, from the location hash (#/messages/ID, #/templates/NAME …). */
 export type Route =
   | { readonly page: 'overview' }
-  | { readonly page: 'messages'; readonly kind: MessageKind; readonly status?: string; readonly page_no: number }
+  | { readonly page: 'messages'; readonly kind: MessageKind; readonly filters: MessageFilters; readonly page_no: number }
   | { readonly page: 'message'; readonly kind: MessageKind; readonly id: string }
   | { readonly page: 'send' }
   | { readonly page: 'templates' }
@@ -52,6 +52,29 @@ export type Route =
   | { readonly page: 'not-found'; readonly path: string };
 
 export type MessageKind = 'notification' | 'contact';
+
+/** The message list's filters, as GET /api/notify takes them. */
+export const MESSAGE_FILTERS = ['status', 'provider', 'tag', 'template_id', 'created_after', 'created_before', 'q'] as const;
+export type MessageFilters = Partial<Record<(typeof MESSAGE_FILTERS)[number], string>>;
+
+function filtersOf(query: URLSearchParams): MessageFilters {
+  const filters: MessageFilters = {};
+  for (const key of MESSAGE_FILTERS) {
+    const value = query.get(key);
+    if (value !== null && value !== '') filters[key] = value;
+  }
+  return filters;
+}
+
+/** The API query of a message list page. */
+export function messagesQuery(filters: MessageFilters, page: number, pageSize: number): string {
+  const params = new URLSearchParams({ page: String(page), page_size: String(pageSize) });
+  for (const key of MESSAGE_FILTERS) {
+    const value = filters[key];
+    if (value !== undefined && value !== '') params.set(key, value);
+  }
+  return params.toString();
+}
 const SIMPLE_PAGES = ['overview', 'send', 'templates', 'contacts', 'suppressions', 'validation', 'webhooks', 'users', 'keys', 'account'] as const;
 
 export function parseRoute(hash: string): Route {
@@ -65,8 +88,7 @@ export function parseRoute(hash: string): Route {
     const kind: MessageKind = query.get('kind') === 'contact' ? 'contact' : 'notification';
     if (second !== undefined) return { page: 'message', kind, id: second };
     const pageNo = Number(query.get('page') ?? '1');
-    const status = query.get('status') ?? undefined;
-    return { page: 'messages', kind, page_no: Number.isInteger(pageNo) && pageNo >= 1 ? pageNo : 1, ...(status ? { status } : {}) };
+    return { page: 'messages', kind, filters: filtersOf(query), page_no: Number.isInteger(pageNo) && pageNo >= 1 ? pageNo : 1 };
   }
   if (first === 'templates' && second !== undefined) return { page: 'template', name: second };
   const simple = SIMPLE_PAGES.find((p) => p === first);
@@ -75,10 +97,13 @@ export function parseRoute(hash: string): Route {
 }
 
 /** The hash of a message list with its filters. */
-export function messagesHash(kind: MessageKind, status: string | undefined, page: number): string {
+export function messagesHash(kind: MessageKind, filters: MessageFilters, page: number): string {
   const params = new URLSearchParams();
   if (kind !== 'notification') params.set('kind', kind);
-  if (status !== undefined && status !== '') params.set('status', status);
+  for (const key of MESSAGE_FILTERS) {
+    const value = filters[key];
+    if (value !== undefined && value !== '') params.set(key, value);
+  }
   if (page > 1) params.set('page', String(page));
   const query = params.toString();
   return `#/messages${query === '' ? '' : `?${query}`}`;

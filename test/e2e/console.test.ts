@@ -171,6 +171,14 @@ describe('the console', () => {
     await heading('Messages');
     await page.locator('table.messages [data-status="sent"]').nth(1).waitFor();
     await shot('messages');
+    await page.getByLabel('Id or recipient').fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('1 in all.').waitFor();
+    await page.locator('table.messages td', { hasText: 'Will bounce once' }).waitFor();
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByText('No message matches these filters.').waitFor();
+    await page.getByRole('link', { name: 'Clear the filters' }).click();
+    await page.getByText('2 in all.').waitFor();
     await nav('Overview');
     await page.locator('.chart figcaption', { hasText: /[1-9]\d* sent/ }).waitFor({ timeout: 15_000 });
     await page.locator('.card', { hasText: 'Providers' }).getByText('smtp: circuit').waitFor();

@@ -1,4 +1,4 @@
-import { fillMinutes, messagesHash, parseRoute, parseVariables, problemSentence, progressPercent, splitAddresses, statusTone } from '../../console/src/data';
+import { fillMinutes, messagesHash, messagesQuery, parseRoute, parseVariables, problemSentence, progressPercent, splitAddresses, statusTone } from '../../console/src/data';
 
 // The console's data handling (console/src/data.ts): what it shows must be a sentence, and its
 // pages and bars must follow the API's answers exactly.
@@ -23,8 +23,8 @@ describe('parseRoute and messagesHash', () => {
   it('maps hashes to pages, with the message filters', () => {
     expect(parseRoute('')).toEqual({ page: 'overview' });
     expect(parseRoute('#/')).toEqual({ page: 'overview' });
-    expect(parseRoute('#/messages?status=failed&page=3')).toEqual({ page: 'messages', kind: 'notification', status: 'failed', page_no: 3 });
-    expect(parseRoute('#/messages?kind=contact&page=0')).toEqual({ page: 'messages', kind: 'contact', page_no: 1 });
+    expect(parseRoute('#/messages?status=failed&page=3')).toEqual({ page: 'messages', kind: 'notification', filters: { status: 'failed' }, page_no: 3 });
+    expect(parseRoute('#/messages?kind=contact&page=0&tag=&x=1')).toEqual({ page: 'messages', kind: 'contact', filters: {}, page_no: 1 });
     expect(parseRoute('#/messages/abc?kind=contact')).toEqual({ page: 'message', kind: 'contact', id: 'abc' });
     expect(parseRoute('#/templates/welcome')).toEqual({ page: 'template', name: 'welcome' });
     expect(parseRoute('#/keys')).toEqual({ page: 'keys' });
@@ -32,9 +32,11 @@ describe('parseRoute and messagesHash', () => {
   });
 
   it('round-trips the list filters', () => {
-    expect(messagesHash('notification', undefined, 1)).toBe('#/messages');
-    const hash = messagesHash('contact', 'sent', 2);
-    expect(parseRoute(hash)).toEqual({ page: 'messages', kind: 'contact', status: 'sent', page_no: 2 });
+    expect(messagesHash('notification', {}, 1)).toBe('#/messages');
+    const filters = { status: 'sent', tag: 'eu & us', q: 'ada@example.com', created_after: '2026-11-30T00:00:00.000Z' };
+    const hash = messagesHash('contact', filters, 2);
+    expect(parseRoute(hash)).toEqual({ page: 'messages', kind: 'contact', filters, page_no: 2 });
+    expect(messagesQuery({ provider: 'smtp', tag: '' }, 1, 25)).toBe('page=1&page_size=25&provider=smtp');
   });
 });
 

@@ -1,9 +1,15 @@
 import { useState } from 'preact/hooks';
 import { api, type Page } from '../api';
-import { formatBytes, formatWhen, messagesHash, type MessageKind, type Route } from '../data';
+import { formatBytes, formatWhen, type MessageFilters, messagesHash, messagesQuery, type MessageKind, type Route } from '../data';
 import { ActionResult, Badge, HtmlFrame, LoadState, Notice, useAction, useInterval, useLoad } from '../ui';
 
 const STATUSES = ['pending', 'queued', 'scheduled', 'sending', 'sent', 'delivered', 'bounced', 'failed', 'cancelled', 'suppressed'];
+const PROVIDERS = ['smtp', 'sendgrid', 'mailgun', 'outbox'];
+
+function toIso(ms: number | ''): string {
+  return ms === '' ? '' : new Date(ms).toISOString();
+}
+
 const IN_FLIGHT = new Set(['pending', 'queued', 'scheduled', 'sending']);
 
 interface MessageRow {
@@ -38,26 +44,37 @@ function basePath(kind: MessageKind): string {
 }
 
 export function MessageList({ route }: { route: Extract<Route, { page: 'messages' }> }) {
-  const query = new URLSearchParams({ page: String(route.page_no), page_size: '25' });
-  if (route.status !== undefined) query.set('status', route.status);
-  const path = `${basePath(route.kind)}?${query.toString()}`;
+  const path = `${basePath(route.kind)}?${messagesQuery(route.filters, route.page_no, 25)}`;
   const loaded = useLoad(() => api.get<Page<MessageRow>>(path), path);
   useInterval(loaded.reload, 3000);
-  const go = (kind: MessageKind, status: string | undefined, page: number) => (location.hash = messagesHash(kind, status, page));
+  const go = (kind: MessageKind, filters: MessageFilters, page: number) => (location.hash = messagesHash(kind, filters, page));
+  const set = (key: keyof MessageFilters, value: string) => go(route.kind, { ...route.filters, [key]: value }, 1);
+  const [draft, setDraft] = useState({ q: route.filters.q ?? '', tag: route.filters.tag ?? '' });
+  const templates = useLoad(() => api.get<{ results: readonly { id: string; name: string }[] }>('/api/templates'), 'templates');
+  const day = (iso: string | undefined) => (iso === undefined ? '' : iso.slice(0, 10));
+  const fromDay = (value: string, end: boolean) => (value === '' ? '' : new Date(`${value}T00:00:00`).getTime() + (end ? 86_400_000 : 0));
+  const filtered = Object.keys(route.filters).length > 0;
   return (
     <section>
       <h1>Messages</h1>
-      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+      <form
+        class="filters"
+        aria-label="Filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go(route.kind, { ...route.filters, q: draft.q.trim(), tag: draft.tag.trim() }, 1);
+        }}
+      >
         <label>
           Kind{' '}
-          <select value={route.kind} onChange={(e) => go(e.currentTarget.value as MessageKind, route.status, 1)}>
+          <select value={route.kind} onChange={(e) => go(e.currentTarget.value as MessageKind, route.filters, 1)}>
             <option value="notification">notifications</option>
             <option value="contact">contact form</option>
           </select>
         </label>
         <label>
           Status{' '}
-          <select name="status" value={route.status ?? ''} onChange={(e) => go(route.kind, e.currentTarget.value, 1)}>
+          <select name="status" value={route.filters.status ?? ''} onChange={(e) => set('status', e.currentTarget.value)}>
             <option value="">any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -66,11 +83,57 @@ export function MessageList({ route }: { route: Extract<Route, { page: 'messages
             ))}
           </select>
         </label>
+        <label>
+          Provider{' '}
+          <select name="provider" value={route.filters.provider ?? ''} onChange={(e) => set('provider', e.currentTarget.value)}>
+            <option value="">any</option>
+            {PROVIDERS.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        {route.kind === 'notification' && (
+          <label>
+            Template{' '}
+            <select name="template" value={route.filters.template_id ?? ''} onChange={(e) => set('template_id', e.currentTarget.value)}>
+              <option value="">any</option>
+              {(templates.data?.results ?? []).map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          From{' '}
+          <input type="date" name="from" value={day(route.filters.created_after)} onChange={(e) => set('created_after', toIso(fromDay(e.currentTarget.value, false)))} />
+        </label>
+        <label>
+          To{' '}
+          <input type="date" name="until" value={day(route.filters.created_before === undefined ? undefined : new Date(new Date(route.filters.created_before).getTime() - 1).toISOString())} onChange={(e) => set('created_before', toIso(fromDay(e.currentTarget.value, true)))} />
+        </label>
+        {route.kind === 'notification' && (
+          <label>
+            Tag <input name="tag" size={10} value={draft.tag} onInput={(e) => setDraft({ ...draft, tag: e.currentTarget.value })} />
+          </label>
+        )}
+        <label>
+          Id or recipient <input name="q" type="search" value={draft.q} onInput={(e) => setDraft({ ...draft, q: e.currentTarget.value })} />
+        </label>
+        <button type="submit">Search</button>
+        {filtered && (
+          <a href={messagesHash(route.kind, {}, 1)} onClick={() => setDraft({ q: '', tag: '' })}>
+            Clear the filters
+          </a>
+        )}
       </form>
       <LoadState loaded={loaded}>
         {(page) =>
           page.results.length === 0 ? (
-            <Notice tone="info">{route.status === undefined ? 'No messages yet: send one from the Send page.' : `No ${route.status} messages.`}</Notice>
+            <Notice tone="info">{filtered ? 'No message matches these filters.' : 'No messages yet: send one from the Send page.'}</Notice>
           ) : (
             <>
               <div class="table-wrap">
@@ -104,9 +167,9 @@ export function MessageList({ route }: { route: Extract<Route, { page: 'messages
               <p class="pager">
                 {page.count} in all.{' '}
                 {page.previous !== null && (
-                  <a href={messagesHash(route.kind, route.status, route.page_no - 1)}>Newer</a>
+                  <a href={messagesHash(route.kind, route.filters, route.page_no - 1)}>Newer</a>
                 )}{' '}
-                {page.next !== null && <a href={messagesHash(route.kind, route.status, route.page_no + 1)}>Older</a>}
+                {page.next !== null && <a href={messagesHash(route.kind, route.filters, route.page_no + 1)}>Older</a>}
               </p>
             </>
           )
@@ -140,7 +203,7 @@ export function MessagePage({ kind, id }: { kind: MessageKind; id: string }) {
   return (
     <section>
       <p>
-        <a href={messagesHash(kind, undefined, 1)}>← Messages</a>
+        <a href={messagesHash(kind, {}, 1)}>← Messages</a>
       </p>
       <LoadState loaded={loaded} missing="There is no message with this id that you may see.">
         {(m) => (
