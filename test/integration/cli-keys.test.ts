@@ -104,13 +104,17 @@ describe('herald users create-admin (npm run quickstart)', () => {
       const weakFile = join(dir, 'weak');
       writeFileSync(weakFile, 'admin');
       const args = ['users', 'create-admin', '--username', 'admin', '--email', 'admin@example.com', '--password-file'];
-      const [first, weak] = await Promise.all([runHerald([...args, file], env), runHerald(['users', 'create-admin', '--username', 'other', '--email', 'o@example.com', '--password-file', weakFile], env)]);
+      // Each run transpiles the CLI from source: generous deadlines for a loaded machine.
+      const [first, weak] = await Promise.all([
+        runHerald([...args, file], env, 120_000),
+        runHerald(['users', 'create-admin', '--username', 'other', '--email', 'o@example.com', '--password-file', weakFile], env, 120_000),
+      ]);
       expect(first).toMatchObject({ code: 0 });
       expect(first.stdout).toMatch(/created admin admin/);
       expect(first.stdout).not.toContain('quick start console password');
       expect(weak.code).toBe(2);
       expect(weak.stderr).toMatch(/password must be/);
-      const again = await runHerald([...args, file], env);
+      const again = await runHerald([...args, file], env, 120_000);
       expect(again).toMatchObject({ code: 0 });
       expect(again.stdout).toMatch(/exists/);
       const login = await request(t.app).post('/api/auth/login').send({ login: 'admin', password: 'quick start console password 7' }).expect(200);
@@ -118,5 +122,5 @@ describe('herald users create-admin (npm run quickstart)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });
