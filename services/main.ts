@@ -2,10 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { passwordProblem } from './accounts/password-policy';
-import { hashPassword } from './accounts/passwords';
-import { adminCreateUserSchema } from './accounts/schema';
-import { UserRepository } from './accounts/user-repository';
 import { ApiKeyRepository } from './auth/api-key-repository';
 import { ApiKeyService } from './auth/api-keys';
 import { isScope, type Scope } from './auth/scopes';
@@ -130,6 +126,13 @@ async function users(config: Config, args: string[]): Promise<void> {
   if (values.username === undefined || values.email === undefined || values['password-file'] === undefined) {
     throw new UsageError('users create-admin needs --username, --email and --password-file');
   }
+  // Loaded here only: the password policy's dictionaries would slow every other command's start.
+  const [{ passwordProblem }, { hashPassword }, { adminCreateUserSchema }, { UserRepository }] = await Promise.all([
+    import('./accounts/password-policy'),
+    import('./accounts/passwords'),
+    import('./accounts/schema'),
+    import('./accounts/user-repository'),
+  ]);
   // The password comes from a file, never the command line (which other users of the machine can read).
   const password = readFileSync(values['password-file'], 'utf8').trim();
   const parsed = adminCreateUserSchema.safeParse({ username: values.username, email: values.email, password, role: 'admin', verified: true });
