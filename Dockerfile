@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY services ./services
 COPY workers ./workers
 COPY migrations ./migrations
+COPY console ./console
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../services/platform/config';
 import { HERALD_NODE_FLAGS } from '../services/platform/node-flags';
 import { killAllBenchProcesses } from './bench-process';
+import { CONSOLE_TARGETS, consoleTable, measureConsole } from './console-probe';
 import { type BenchOptions, type RunResult, runBenchmarkOnce } from './harness';
 import { cpuTable, markdownTable, summarize } from './report';
 
@@ -138,8 +139,11 @@ async function main(): Promise<void> {
   }
   if (interrupted) throw new Error('interrupted');
 
+  // The console (issue 18): its size and first render, once, after the runs.
+  console.error('bench: the console');
+  const consoleResult = await measureConsole({ rounds: 5, databaseServerUrl, redisUrl, log: (line) => console.error(`bench: ${line}`) });
   const summary = summarize(results);
-  const table = markdownTable(summary);
+  const table = `${markdownTable(summary)}\n\n${consoleTable(consoleResult)}`;
   const cpu = cpuTable(summary);
   const date = new Date().toISOString().slice(0, 10);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
@@ -148,11 +152,13 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), command, machine: { ...machine, loadAfter: loadavg().map((v) => Math.round(v * 100) / 100) }, settings, summary, runs: results, table, cpuTable: cpu }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), command, machine: { ...machine, loadAfter: loadavg().map((v) => Math.round(v * 100) / 100) }, settings, summary, console: consoleResult, runs: results, table, cpuTable: cpu }, null, 2)}\n`,
   );
   console.log(`\n${table}\n\n${cpu}\n\nMachine: ${machine.cores} cores, ${machine.memoryGb} GB RAM (${machine.cpu}), Node ${machine.node}. Medians of ${runs} run(s); Herald / baseline is the median of the ratios within each run (each run's in brackets). Command: \`${command}\`.`);
   console.log(`Results written to ${file}`);
   const missed = summary.targets.filter((target) => !target.met);
+  if (consoleResult.jsGzipKb > CONSOLE_TARGETS.jsGzipKb) missed.push({ name: 'console JavaScript gzipped', value: `${consoleResult.jsGzipKb} KB`, target: `≤ ${CONSOLE_TARGETS.jsGzipKb} KB`, met: false });
+  if (consoleResult.firstRenderMedianMs > CONSOLE_TARGETS.firstRenderMs) missed.push({ name: 'console first render', value: `${consoleResult.firstRenderMedianMs} ms`, target: `≤ ${CONSOLE_TARGETS.firstRenderMs} ms`, met: false });
   if (missed.length > 0) console.log(`Targets not met: ${missed.map((t) => `${t.name} (${t.value}, target ${t.target})`).join('; ')}`);
 }
 

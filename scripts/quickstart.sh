@@ -66,10 +66,19 @@ npm run --silent build
 say "migrating $DATABASE_URL"
 node dist/services/main.js migrate
 
+# The console's first admin (console.md): made on the first run, its password kept in var/.
+CONSOLE_ADMIN=admin
+if [[ ! -s var/console-admin-password ]]; then
+  (umask 077 && node -e 'console.log(require("crypto").randomBytes(15).toString("base64url"))' >var/console-admin-password)
+fi
+node dist/services/main.js users create-admin --username "$CONSOLE_ADMIN" --email "$CONSOLE_ADMIN@example.com" --password-file var/console-admin-password >&2
+
 base="http://localhost:$PORT"
 cat <<INFO
 
   Herald is starting on $base
+    console:  $base/console/
+              sign in as $CONSOLE_ADMIN, password $(<var/console-admin-password) (stored in var/console-admin-password)
     health:   $base/healthz
     API docs: $base/docs
     outbox:   $OUTBOX_DIR (each message is an .eml file: the verification codes too)

@@ -15,5 +15,8 @@ echo "test: typecheck" >&2
 npm run --silent typecheck
 echo "test: lint" >&2
 npm run --silent lint
+# The console's end-to-end test drives the built page (dist/console).
+echo "test: build the console" >&2
+npm run --silent build:console
 echo "test: jest" >&2
 npx jest --ci "$@"

@@ -7,9 +7,12 @@ import { SessionRepository } from './accounts/session-repository';
 import { UserRepository } from './accounts/user-repository';
 import { VerificationMailer } from './accounts/verification-mail';
 import { VerificationRepository } from './accounts/verification-repository';
+import { AdminOverview } from './admin/overview';
 import { queueDashboard } from './admin/queue-dashboard';
+import { adminRoutes } from './admin/routes';
 import { ApiKeyRepository } from './auth/api-key-repository';
 import { Authenticator } from './auth/authenticator';
+import { consoleRoutes } from './console/routes';
 import { contactRoutes } from './contact-form/routes';
 import { ContactService } from './contact-form/service';
 import { ContactRepository } from './contacts/contact-repository';
@@ -258,7 +261,14 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   );
   app.use(notificationRoutes(services.notifications, services.authenticator, { rateLimit: limits.notify, batchRateLimit: limits.notifyBatch }));
   app.use(messageActionRoutes(services.actions, services.authenticator));
-  app.use(accountRoutes(services.accounts, services.authenticator, { publicRateLimit: limits.accountsPublic }));
+  app.use(
+    accountRoutes(services.accounts, services.authenticator, {
+      publicRateLimit: limits.accountsPublic,
+      publicUrl: infra.config.publicUrl,
+      refreshTokenTtlS: infra.config.accounts.refreshTokenTtlS,
+      registration: infra.config.accounts.registration,
+    }),
+  );
   app.use(identityRoutes(services.identities, services.authenticator));
   app.use(webhookRoutes(services.webhooks, services.authenticator));
   app.use(validationRoutes(services.validator, services.authenticator, limits));
@@ -270,7 +280,9 @@ export function createApiApp(infra: Infrastructure, services: Services): Express
   app.use(suppressionRoutes(services.suppressions, services.authenticator));
   app.use(statsRoutes(services.stats, services.authenticator));
   app.use(metricsRoutes(infra.metrics, infra.config.metricsToken));
+  app.use(adminRoutes(new AdminOverview(infra.db, infra.queue, infra.metrics, () => liveWorkers(infra.redis, infra.config.queuePrefix)), services.apiKeys, services.authenticator));
   app.use(queueDashboard(infra.queue, services.authenticator));
+  app.use(consoleRoutes());
   app.use(notFoundHandler());
   app.use(errorHandler(infra.logger, problemOfDomainError));
   return app;

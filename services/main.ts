@@ -29,6 +29,8 @@ Running Herald (reads DATABASE_URL, REDIS_URL, …):
                                     contacts:write, suppressions:write, webhooks:write, validate, admin
   keys list                         list API keys (never the secrets)
   keys revoke ID                    revoke an API key
+  users create-admin --username U --email E --password-file F
+                                    create an admin user (verified) with the password in F, unless U exists (quickstart)
   credentials rotate                re-encrypt every stored secret (identities' SMTP passwords, webhook secrets)
                                     under the first key of CREDENTIALS_KEYS
   tail [--json] [--kind K] [--status S] [--provider P] [--id ID] [--since 10m]
@@ -37,7 +39,7 @@ Running Herald (reads DATABASE_URL, REDIS_URL, …):
 herald <command> --help shows one command.
 `;
 
-const SERVER_COMMANDS = ['serve', 'migrate', 'keys', 'credentials', 'tail'] as const;
+const SERVER_COMMANDS = ['serve', 'migrate', 'keys', 'users', 'credentials', 'tail'] as const;
 type ServerCommand = (typeof SERVER_COMMANDS)[number];
 
 function isServerCommand(name: string): name is ServerCommand {

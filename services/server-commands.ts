@@ -1,4 +1,5 @@
-// The server's own commands (serve, migrate, keys, credentials, tail): they open the database or Redis.
+// The server's own commands (serve, migrate, keys, users, credentials, tail): they open the database or Redis.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ApiKeyRepository } from './auth/api-key-repository';
@@ -106,6 +107,42 @@ async function keys(config: Config, args: string[]): Promise<void> {
   }
 }
 
+/** `herald users create-admin`: idempotent, so the quickstart can run it on every start. */
+async function users(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create-admin') throw new UsageError('usage: herald users create-admin --username U --email E --password-file F');
+  const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, email: { type: 'string' }, 'password-file': { type: 'string' } } });
+  if (values.username === undefined || values.email === undefined || values['password-file'] === undefined) {
+    throw new UsageError('users create-admin needs --username, --email and --password-file');
+  }
+  // Loaded here only: the password policy's dictionaries would slow every other command's start.
+  const [{ passwordProblem }, { hashPassword }, { adminCreateUserSchema }, { UserRepository }] = await Promise.all([
+    import('./accounts/password-policy'),
+    import('./accounts/passwords'),
+    import('./accounts/schema'),
+    import('./accounts/user-repository'),
+  ]);
+  // The password comes from a file, never the command line (which other users of the machine can read).
+  const password = readFileSync(values['password-file'], 'utf8').trim();
+  const parsed = adminCreateUserSchema.safeParse({ username: values.username, email: values.email, password, role: 'admin', verified: true });
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const weak = passwordProblem(parsed.data.password, parsed.data);
+  if (weak !== undefined) throw new UsageError(`the password ${weak}`);
+  const db = createDb<Database>({ url: config.databaseUrl, max: 2 });
+  try {
+    await migrateToLatest(db);
+    const repository = new UserRepository(db);
+    const created = await repository.create(
+      { username: parsed.data.username, email: parsed.data.email, displayName: null, passwordHash: await hashPassword(parsed.data.password), role: 'admin', verified: true },
+      new Date(),
+    );
+    if ('taken' in created) console.log(`user ${parsed.data.username} exists (its ${created.taken} is taken); left as it is`);
+    else console.log(`created admin ${created.row.username} (${created.row.id})`);
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** `herald credentials rotate`: after a new key is put first in CREDENTIALS_KEYS, seal everything under it. */
 async function credentials(config: Config, args: string[]): Promise<void> {
   if (args[0] !== 'rotate' || args.length > 1) throw new UsageError('usage: herald credentials rotate');
@@ -127,7 +164,7 @@ async function credentials(config: Config, args: string[]): Promise<void> {
 }
 
 /** Runs a command that runs Herald itself or acts on its database and Redis; throws UsageError or ConfigError (exit code 2). */
-export async function runServerCommand(command: 'serve' | 'migrate' | 'keys' | 'credentials' | 'tail', rest: string[]): Promise<void> {
+export async function runServerCommand(command: 'serve' | 'migrate' | 'keys' | 'users' | 'credentials' | 'tail', rest: string[]): Promise<void> {
   if (command === 'tail' && rest.includes('--help')) {
     console.log(TAIL_USAGE);
     return;
@@ -151,6 +188,9 @@ export async function runServerCommand(command: 'serve' | 'migrate' | 'keys' | '
       }
       return;
     }
+    case 'users':
+      await users(config, rest);
+      return;
     case 'credentials':
       await credentials(config, rest);
       return;

@@ -9,6 +9,7 @@ import { jsonBody, requireContentType, route } from '../platform/http';
 import { parseOrThrow } from '../platform/schema-helpers';
 import { z } from 'zod';
 import type { AccountService, ClientContext } from './account-service';
+import { SessionCookie } from './session-cookie';
 import {
   adminCreateUserSchema,
   adminPatchUserSchema,
@@ -63,8 +64,18 @@ function page(title: string, body: string): string {
 }
 
 /** /api/auth/*, /api/me, /api/admin/users and the /verify page (accounts.md). */
-export function accountRoutes(service: AccountService, authenticator: Authenticator, options: { readonly publicRateLimit: RequestHandler }): Router {
+export function accountRoutes(
+  service: AccountService,
+  authenticator: Authenticator,
+  options: {
+    readonly publicRateLimit: RequestHandler;
+    readonly publicUrl: string;
+    readonly refreshTokenTtlS: number;
+    readonly registration: 'open' | 'closed';
+  },
+): Router {
   const router = Router();
+  const cookies = new SessionCookie(options.publicUrl, options.refreshTokenTtlS);
   const limited = options.publicRateLimit;
   const json = [requireContentType(), jsonBody('16kb')];
 
@@ -80,6 +91,8 @@ export function accountRoutes(service: AccountService, authenticator: Authentica
       },
     ],
   });
+  // What a sign-in page needs to know before anyone signs in: may visitors register here?
+  route(router, '/api/auth/options', { get: [(_req, res) => void res.json({ registration: options.registration })] });
   route(router, '/api/auth/verify', {
     post: [limited, ...json, async (req, res) => void res.json(await service.verify(parseOrThrow(verifyRequestSchema, req.body).token))],
   });
@@ -87,17 +100,43 @@ export function accountRoutes(service: AccountService, authenticator: Authentica
     post: [...requireUser(authenticator), async (req, res) => void res.status(202).json(await service.resendVerification(userIdOf(req)))],
   });
   route(router, '/api/auth/login', {
-    post: [...json, async (req, res) => void res.json(await service.login(parseOrThrow(loginRequestSchema, req.body), clientOf(req)))],
+    post: [
+      ...json,
+      async (req, res) => {
+        const { cookie, ...input } = parseOrThrow(loginRequestSchema, req.body);
+        const session = await service.login(input, clientOf(req));
+        res.json(cookie === true ? cookies.keep(req, res, session) : session);
+      },
+    ],
   });
   route(router, '/api/auth/refresh', {
-    post: [...json, async (req, res) => void res.json(await service.refresh(parseOrThrow(refreshRequestSchema, req.body).refresh_token, clientOf(req)))],
+    post: [
+      ...json,
+      async (req, res) => {
+        const sent = parseOrThrow(refreshRequestSchema, req.body).refresh_token;
+        if (sent !== undefined) {
+          res.json(await service.refresh(sent, clientOf(req)));
+          return;
+        }
+        const fromCookie = cookies.read(req);
+        try {
+          res.json(cookies.keep(req, res, await service.refresh(fromCookie, clientOf(req))));
+        } catch (error) {
+          cookies.clear(req, res);
+          throw error;
+        }
+      },
+    ],
   });
   route(router, '/api/auth/logout', {
     post: [
       ...requireUser(authenticator),
       ...json,
       async (req, res) => {
-        await service.logout(userIdOf(req), parseOrThrow(refreshRequestSchema, req.body).refresh_token);
+        const sent = parseOrThrow(refreshRequestSchema, req.body).refresh_token;
+        const token = sent ?? cookies.read(req);
+        if (sent === undefined) cookies.clear(req, res);
+        await service.logout(userIdOf(req), token);
         res.status(204).end();
       },
     ],

@@ -24,10 +24,15 @@ export type RegisterRequest = z.infer<typeof registerRequestSchema>;
 export const loginRequestSchema = z.strictObject({
   login: z.string().trim().min(1).max(320).meta({ description: 'Username or email address.' }),
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH * 4),
+  cookie: z.boolean().optional().meta({
+    description: 'true: the refresh token is set as an HttpOnly, SameSite=Strict cookie limited to /api/auth and left out of the body (the console).',
+  }),
 });
 export type LoginRequest = z.infer<typeof loginRequestSchema>;
 
-export const refreshRequestSchema = z.strictObject({ refresh_token: z.string().min(1).max(200) });
+export const refreshRequestSchema = z.strictObject({
+  refresh_token: z.string().min(1).max(200).optional().meta({ description: 'Required unless the session cookie of a `cookie: true` login is sent (then Origin must be this API).' }),
+});
 
 export const verifyRequestSchema = z.strictObject({
   token: z.string().trim().min(1).max(200).meta({ description: 'The code from the verification mail, or the token of its link.' }),
@@ -84,12 +89,13 @@ export const tokenPairSchema = z.object({
   access_token: z.string(),
   token_type: z.literal('Bearer'),
   expires_in: z.number().int(),
-  refresh_token: z.string(),
+  refresh_token: z.string().optional().meta({ description: 'Absent when the session is kept in the cookie.' }),
 });
-export type TokenPair = z.infer<typeof tokenPairSchema>;
+/** What the service makes: always with the refresh token (the route may move it into the cookie). */
+export type TokenPair = z.infer<typeof tokenPairSchema> & { refresh_token: string };
 
 export const sessionResponseSchema = tokenPairSchema.extend({ user: userViewSchema });
-export type SessionResponse = z.infer<typeof sessionResponseSchema>;
+export type SessionResponse = z.infer<typeof sessionResponseSchema> & { refresh_token: string };
 
 export const userPageSchema = z.object({
   count: z.number().int(),

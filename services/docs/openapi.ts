@@ -15,6 +15,8 @@ import {
   userViewSchema,
   verifyRequestSchema,
 } from '../accounts/schema';
+import { overviewViewSchema } from '../admin/overview';
+import { apiKeyViewSchema, createdKeySchema, createKeyRequestSchema } from '../admin/routes';
 import { attachmentViewSchema } from '../attachments/schema';
 import { contactRequestSchema } from '../contact-form/schema';
 import { MESSAGE_STATUSES } from '../domain/message-statuses';
@@ -377,6 +379,42 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       ...authErrors,
     },
   });
+  registry.registerPath({
+    method: 'get',
+    path: '/console/',
+    summary: 'The console: a single-page app of this API (console.md); its own scripts only, hashed assets under /console/assets',
+    responses: { '200': { description: 'The page', content: { 'text/html': { schema: z.string() } } }, '503': { description: 'The console is not built (npm run build)' } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/admin/overview',
+    summary: 'Messages of the last 24 h by status, deliveries per minute over the last hour, provider tries and circuits, the queue and live workers (admin)',
+    security: bearer,
+    responses: { '200': json(overviewViewSchema.meta({ id: 'Overview' }), 'The overview'), ...authErrors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/admin/keys',
+    summary: 'List API keys, never their secrets (admin)',
+    security: bearer,
+    responses: { '200': json(z.object({ results: z.array(apiKeyViewSchema.meta({ id: 'ApiKey' })) }), 'Every key, newest first'), ...authErrors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/admin/keys',
+    summary: 'Create an API key; the key is in this answer only (admin)',
+    security: bearer,
+    request: { body: { content: { 'application/json': { schema: createKeyRequestSchema } } } },
+    responses: { '201': json(createdKeySchema, 'The key, with its secret'), '422': problem('Invalid fields'), ...authErrors },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/admin/keys/{id}',
+    summary: 'Revoke an API key; the api refuses it once its cached lookup expires (5 s) (admin)',
+    security: bearer,
+    request: { params: z.object({ id: z.string().uuid() }) },
+    responses: { '204': { description: 'Revoked' }, '404': problem('No active key with this id'), ...authErrors },
+  });
   registerTemplatePaths(registry, { json, problem, common, authErrors, rateLimited, idempotencyHeader, bearer });
   registerProviderEventPaths(registry, { json, problem });
   registerEngagementPaths(registry, { json, problem, common, authErrors, bearer });
@@ -443,14 +481,25 @@ function registerAccountPaths(registry: OpenAPIRegistry, { common, authErrors }:
   registry.registerPath({
     method: 'post',
     path: '/api/auth/refresh',
-    summary: 'Trade a refresh token for a new pair; a used token presented again revokes its family',
+    summary: 'Trade a refresh token (in the body, or the session cookie of a cookie:true login) for a new pair; a used token presented again revokes its family',
     request: body(refreshRequestSchema),
-    responses: { '200': json(TokenPair, 'A new pair'), '401': problem('Unknown, expired, revoked or reused token'), ...invalid },
+    responses: {
+      '200': json(TokenPair, 'A new pair; with the cookie, the new refresh token is the new cookie and not in the body'),
+      '401': problem('Unknown, expired, revoked or reused token, or neither a token nor the cookie'),
+      '403': problem('The cookie was sent from another origin than this API (PUBLIC_URL)'),
+      ...invalid,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/auth/options',
+    summary: 'What a sign-in page needs to know: whether visitors may register (REGISTRATION)',
+    responses: { '200': json(z.object({ registration: z.enum(['open', 'closed']) }), 'The options') },
   });
   registry.registerPath({
     method: 'post',
     path: '/api/auth/logout',
-    summary: 'Revoke the session (family) of a refresh token',
+    summary: 'Revoke the session (family) of a refresh token, from the body or the session cookie (then cleared)',
     security: bearer,
     request: body(refreshRequestSchema),
     responses: { '204': { description: 'Logged out' }, ...authErrors },

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Db } from '../database';
+import { UUID_PATTERN } from '../domain/identifiers';
 import type { MessageKind } from '../domain/message-kinds';
 import type { MessageStatus } from '../domain/message-statuses';
 import type { AcceptedMessage } from '../lifecycle/accept';
@@ -8,6 +10,13 @@ export interface ListFilter {
   readonly kind: MessageKind;
   readonly clientId?: string;
   readonly status?: MessageStatus;
+  readonly provider?: string;
+  readonly tag?: string;
+  readonly templateId?: string;
+  readonly createdAfter?: Date;
+  readonly createdBefore?: Date;
+  /** A message id, or a recipient address, exactly. */
+  readonly search?: string;
   readonly limit: number;
   readonly offset: number;
 }
@@ -38,6 +47,22 @@ export class MessageRepository {
     let query = this.db.selectFrom('messages').where('kind', '=', filter.kind);
     if (filter.clientId !== undefined) query = query.where('client_id', '=', filter.clientId);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.provider !== undefined) query = query.where('provider', '=', filter.provider);
+    if (filter.tag !== undefined) query = query.where(sql<boolean>`tags @> array[${filter.tag}]::text[]`);
+    if (filter.templateId !== undefined) query = query.where('template_id', '=', filter.templateId);
+    if (filter.createdAfter !== undefined) query = query.where('created_at', '>=', filter.createdAfter);
+    if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore);
+    if (filter.search !== undefined) {
+      const search = filter.search;
+      const address = search.toLowerCase();
+      query = query.where((eb) =>
+        eb.or([
+          ...(UUID_PATTERN.test(search) ? [eb('id', '=', search.toLowerCase())] : []),
+          eb(sql<boolean>`exists (select 1 from unnest("to") as recipient where lower(recipient) = ${address})`, '=', true),
+          eb(sql<string>`lower(contact_email)`, '=', address),
+        ]),
+      );
+    }
     const [counted, rows] = await Promise.all([
       query.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
       query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset).execute(),

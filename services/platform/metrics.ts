@@ -190,7 +190,7 @@ export class HeraldMetrics {
         this.set([...bodyBudgets].reduce((sum, budget) => sum + budget.inFlightBytes, 0));
       },
     });
-    const circuits = this.#circuits;
+    const states = () => this.circuitStates();
     new Gauge({
       name: 'herald_provider_circuit_open',
       help: "1 while a provider's circuit breaker in this process is open or half-open, else 0.",
@@ -198,14 +198,19 @@ export class HeraldMetrics {
       registers,
       collect() {
         this.reset();
-        const open = new Map<string, boolean>();
-        for (const source of circuits) {
-          const openNow = source.openProviders();
-          for (const provider of source.providers) open.set(provider, (open.get(provider) ?? false) || openNow.includes(provider));
-        }
-        for (const [provider, isOpen] of open) this.set({ provider }, isOpen ? 1 : 0);
+        for (const [provider, isOpen] of states()) this.set({ provider }, isOpen ? 1 : 0);
       },
     });
+  }
+
+  /** Every provider a breaker of this process guards, and whether its circuit is open or half-open now. */
+  circuitStates(): ReadonlyMap<string, boolean> {
+    const open = new Map<string, boolean>();
+    for (const source of this.#circuits) {
+      const openNow = source.openProviders();
+      for (const provider of source.providers) open.set(provider, (open.get(provider) ?? false) || openNow.includes(provider));
+    }
+    return open;
   }
 
   /** Reports a breaker's circuits from now on, with zeroed delivery series for its providers; returns the undo. */

@@ -51,6 +51,9 @@ export const previewSchema = z.strictObject({
   variables: templateVariables.default({}),
   version: z.number().int().min(1).optional(),
   contact_id: z.uuid().optional(),
+  draft: updateTemplateSchema.optional().meta({
+    description: 'Unsaved content to render instead of a saved version (an editor\'s live preview): checked like a PUT, never stored.',
+  }),
 });
 export type PreviewRequest = z.infer<typeof previewSchema>;
 

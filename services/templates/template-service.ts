@@ -174,6 +174,11 @@ export class TemplateService {
   /** Renders without sending; missing variables render empty and are listed. */
   async preview(principal: Principal, name: string, input: PreviewRequest, data: Record<string, unknown>) {
     const template = await this.resolve(principal.clientId, name, input.version);
+    if (input.draft !== undefined) {
+      // Unsaved content (the console's editor): checked like a save, rendered, never stored.
+      const compiled = await compileTemplate(await this.prepare(principal, input.draft));
+      return { ...renderTemplate(compiled, data, this.budget), missing: missingVariables(compiled.required, data), version: template.version };
+    }
     const rendered = renderTemplate(template.compiled, data, this.budget);
     return { ...rendered, missing: missingVariables(template.compiled.required, data), version: template.version };
   }

@@ -253,6 +253,75 @@ describe('refresh and logout', () => {
   });
 });
 
+describe('the console session cookie (console.md)', () => {
+  const ORIGIN = 'https://herald.example.org';
+  const cookieOf = (res: request.Response) => {
+    const header = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+    return header.find((c) => c.startsWith('herald_refresh='));
+  };
+  const valueOf = (cookie: string | undefined) => (cookie ?? '').split(';')[0] ?? '';
+
+  it('a cookie:true login keeps the refresh token out of the body, in an HttpOnly SameSite=Strict cookie for /api/auth', async () => {
+    const person = await register('cookie');
+    const res = await request(t.app).post('/api/auth/login').send({ login: person.user.username, password: person.password, cookie: true }).expect(200);
+    expect(res.body.refresh_token).toBeUndefined();
+    expect(res.body.access_token).toEqual(expect.any(String));
+    expect(res.body.user.username).toBe(person.user.username);
+    const cookie = cookieOf(res);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Path=\/api\/auth(;|$)/);
+    // On localhost (this test's 127.0.0.1) it cannot be Secure over plain http; anywhere else it is.
+    expect(cookie).not.toMatch(/Secure/);
+    const remote = await request(t.app).post('/api/auth/login').set('Host', 'herald.example.org').send({ login: person.user.username, password: person.password, cookie: true }).expect(200);
+    expect(cookieOf(remote)).toMatch(/; Secure/);
+    // Without cookie:true the answer is as before, and sets no cookie.
+    const plain = await request(t.app).post('/api/auth/login').send({ login: person.user.username, password: person.password }).expect(200);
+    expect(plain.body.refresh_token).toEqual(expect.any(String));
+    expect(cookieOf(plain)).toBeUndefined();
+  });
+
+  it('refresh with the cookie rotates it, from this origin only; another origin or none is 403', async () => {
+    const person = await register('cookieref');
+    const login = await request(t.app).post('/api/auth/login').send({ login: person.user.username, password: person.password, cookie: true }).expect(200);
+    const first = valueOf(cookieOf(login));
+    const foreign = await request(t.app).post('/api/auth/refresh').set('Cookie', first).set('Origin', 'https://evil.example').send({}).expect(403);
+    expect(foreign.body.detail).toMatch(/own origin/);
+    await request(t.app).post('/api/auth/refresh').set('Cookie', first).send({}).expect(403);
+    const ok = await request(t.app).post('/api/auth/refresh').set('Cookie', first).set('Origin', ORIGIN).send({}).expect(200);
+    expect(ok.body.refresh_token).toBeUndefined();
+    await request(t.app).get('/api/me').set('Authorization', bearer(ok.body.access_token)).expect(200);
+    const second = valueOf(cookieOf(ok));
+    expect(second).not.toBe(first);
+    // The used cookie again: the family is revoked, and the answer clears the cookie.
+    const reuse = await request(t.app).post('/api/auth/refresh').set('Cookie', first).set('Origin', ORIGIN).send({}).expect(401);
+    expect(cookieOf(reuse)).toMatch(/herald_refresh=;/);
+    await request(t.app).post('/api/auth/refresh').set('Cookie', second).set('Origin', ORIGIN).send({}).expect(401);
+  });
+
+  it('the origin the request was sent to is its own origin too; without a cookie or a token refresh is 401', async () => {
+    const person = await register('cookiehost');
+    const login = await request(t.app).post('/api/auth/login').send({ login: person.user.username, password: person.password, cookie: true }).expect(200);
+    await request(t.app).post('/api/auth/refresh').set('Host', 'herald.internal:8002').set('Origin', 'http://herald.internal:8002').set('Cookie', valueOf(cookieOf(login))).send({}).expect(200);
+    const none = await request(t.app).post('/api/auth/refresh').set('Origin', ORIGIN).send({}).expect(401);
+    expect(none.body.detail).toMatch(/sign in again/);
+  });
+
+  it('logout with the cookie ends the session and clears the cookie', async () => {
+    const person = await register('cookieout');
+    const login = await request(t.app).post('/api/auth/login').send({ login: person.user.username, password: person.password, cookie: true }).expect(200);
+    const cookie = valueOf(cookieOf(login));
+    const out = await request(t.app).post('/api/auth/logout').set('Authorization', bearer(login.body.access_token)).set('Cookie', cookie).set('Origin', ORIGIN).send({}).expect(204);
+    expect(cookieOf(out)).toMatch(/herald_refresh=;.*Expires=Thu, 01 Jan 1970/);
+    await request(t.app).post('/api/auth/refresh').set('Cookie', cookie).set('Origin', ORIGIN).send({}).expect(401);
+  });
+
+  it('GET /api/auth/options tells a sign-in page whether visitors may register', async () => {
+    const res = await request(t.app).get('/api/auth/options').expect(200);
+    expect(res.body).toEqual({ registration: 'open' });
+  });
+});
+
 describe('/api/me', () => {
   it('shows the profile with the account email as the first identity and the 30-day count', async () => {
     const session = await verified('me');

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { createApiApp, createServices } from '../../services/app';
 import { bearer, notification } from '../support/fixtures';
@@ -90,4 +93,34 @@ describe('herald keys', () => {
     expect(lines[0]).toMatch(/^herald: .*\bPORT\b/);
     expect(badPort.stdout).toBe('');
   });
+});
+
+describe('herald users create-admin (npm run quickstart)', () => {
+  it('creates a verified admin once from a password file, leaves it as it is on later runs, and refuses a weak password', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-admin-'));
+    try {
+      const file = join(dir, 'password');
+      writeFileSync(file, 'quick start console password 7\n');
+      const weakFile = join(dir, 'weak');
+      writeFileSync(weakFile, 'admin');
+      const args = ['users', 'create-admin', '--username', 'admin', '--email', 'admin@example.com', '--password-file'];
+      // Each run transpiles the CLI from source: generous deadlines for a loaded machine.
+      const [first, weak] = await Promise.all([
+        runHerald([...args, file], env, 120_000),
+        runHerald(['users', 'create-admin', '--username', 'other', '--email', 'o@example.com', '--password-file', weakFile], env, 120_000),
+      ]);
+      expect(first).toMatchObject({ code: 0 });
+      expect(first.stdout).toMatch(/created admin admin/);
+      expect(first.stdout).not.toContain('quick start console password');
+      expect(weak.code).toBe(2);
+      expect(weak.stderr).toMatch(/password must be/);
+      const again = await runHerald([...args, file], env, 120_000);
+      expect(again).toMatchObject({ code: 0 });
+      expect(again.stdout).toMatch(/exists/);
+      const login = await request(t.app).post('/api/auth/login').send({ login: 'admin', password: 'quick start console password 7' }).expect(200);
+      expect(login.body.user).toMatchObject({ role: 'admin', verified: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -151,3 +151,32 @@ describe('GET /api/contact', () => {
     await request(t.app).get(`/api/contact/${contactIds[0]}`).set('Authorization', alice).expect(404);
   });
 });
+
+describe('GET /api/notify filters for the console', () => {
+  it('filters by provider, tag, template, creation time and an id or recipient, keeping every filter in the links (the console)', async () => {
+    const carol = await t.bearerWith('notify:send', 'messages:read');
+    const tagged = await request(t.app).post('/api/notify').set('Authorization', carol).send({ to: 'Zed@Example.com', subject: 't1', text: 'x', tags: ['billing', 'eu'] }).expect(202);
+    const other = await request(t.app).post('/api/notify').set('Authorization', carol).send({ to: 'y@example.com', subject: 't2', text: 'x', tags: ['eu'] }).expect(202);
+    await t.database.db.updateTable('messages').set({ provider: 'mailgun', created_at: new Date('2026-02-01T10:00:00Z') }).where('id', '=', tagged.body.id).execute();
+    await t.database.db.updateTable('messages').set({ created_at: new Date('2026-02-02T10:00:00Z') }).where('id', '=', other.body.id).execute();
+    const list = async (query: string) => ids((await request(t.app).get(`/api/notify?${query}`).set('Authorization', carol).expect(200)).body);
+    expect(await list('tag=billing')).toEqual([tagged.body.id]);
+    expect(await list('tag=eu')).toEqual([other.body.id, tagged.body.id]);
+    expect(await list('provider=mailgun')).toEqual([tagged.body.id]);
+    expect(await list('created_after=2026-02-02T00:00:00Z')).toEqual([other.body.id]);
+    expect(await list('created_before=2026-02-02T00:00:00Z')).toEqual([tagged.body.id]);
+    expect(await list('q=zed@example.com')).toEqual([tagged.body.id]);
+    expect(await list(`q=${String(other.body.id).toUpperCase()}`)).toEqual([other.body.id]);
+    expect(await list('template_id=00000000-0000-4000-8000-000000000000')).toEqual([]);
+    // Another client's message is not found by its id either.
+    expect(ids((await request(t.app).get(`/api/notify?q=${bobId}`).set('Authorization', carol).expect(200)).body)).toEqual([]);
+    const paged = await request(t.app).get('/api/notify?tag=eu&q=y@example.com&page_size=1&created_after=2026-01-01T00:00:00Z').set('Authorization', carol).expect(200);
+    expect(paged.body.count).toBe(1);
+    const linked = await request(t.app).get('/api/notify?tag=eu&provider=mailgun&page_size=1&created_before=2027-01-01T00:00:00Z').set('Authorization', carol).expect(200);
+    expect(linked.body.count).toBe(1);
+    const two = await request(t.app).get('/api/notify?tag=eu&page_size=1&created_before=2027-01-01T00:00:00Z').set('Authorization', carol).expect(200);
+    expect(two.body.next).toBe('/api/notify?page=2&page_size=1&tag=eu&created_before=2027-01-01T00%3A00%3A00Z');
+    const bad = await request(t.app).get('/api/notify?created_after=yesterday&template_id=x').set('Authorization', carol).expect(422);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['query.created_after', 'query.template_id']);
+  });
+});

@@ -124,6 +124,18 @@ describe('templates', () => {
     expect(await messageCount()).toBe(before);
   });
 
+  it('preview renders an unsaved draft (the console editor) without storing it; a broken draft is 422', async () => {
+    await createTemplate('drafted').expect(201);
+    const draft = { subject: 'Draft for {{name}}', html: '<p>Brand new, {{name}}.</p>' };
+    const res = await request(t.app).post('/api/templates/drafted/preview').set('Authorization', writer).send({ variables: { name: 'Ada' }, draft }).expect(200);
+    expect(res.body).toMatchObject({ subject: 'Draft for Ada', html: '<p>Brand new, Ada.</p>', missing: [], version: 1 });
+    const versions = await request(t.app).get('/api/templates/drafted/versions').set('Authorization', writer).expect(200);
+    expect(versions.body.results).toHaveLength(1);
+    const broken = await request(t.app).post('/api/templates/drafted/preview').set('Authorization', writer).send({ draft: { subject: 'x', html: '{{#if}}' } }).expect(422);
+    expect(broken.headers['content-type']).toMatch(/problem\+json/);
+    await request(t.app).post('/api/templates/nope/preview').set('Authorization', writer).send({ draft }).expect(404);
+  });
+
   it('compiles mjml when saved (styles inlined) and refuses broken mjml with 422 naming the line', async () => {
     const mjml = '<mjml><mj-body><mj-section><mj-column><mj-text color="#ff0000">Hi {{name}}</mj-text></mj-column></mj-section></mj-body></mjml>';
     const created = await createTemplate('mjml-ok', { engine: 'mjml', subject: 'Hi', html: mjml }).expect(201);
