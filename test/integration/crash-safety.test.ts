@@ -139,5 +139,6 @@ describe('status and events agree through SIGKILLed workers', () => {
     // At-least-once at the peer: a message whose worker died after the peer took it may arrive twice, never lost.
     const received = new Set(sink.messages.slice(before).map((m) => m.parsed.messageId?.slice(1).split('@')[0]));
     expect(received).toEqual(new Set(ids));
-  });
+    // Four worker processes start from source here, one after another: more than jest's default minute on a loaded machine.
+  }, 240_000);
 });
