@@ -238,6 +238,22 @@ describe('the console', () => {
     await page.getByText('1 contact.').waitFor();
   });
 
+  it('suppresses an address, lists it and removes it', async () => {
+    await nav('Suppressions');
+    await heading('Suppressions');
+    await page.getByText('No suppressed addresses').waitFor();
+    await page.getByRole('textbox', { name: 'Suppress an address' }).fill('Gone.Away@Example.com');
+    await page.getByRole('button', { name: 'Suppress', exact: true }).click();
+    await page.getByText('gone.away@example.com is suppressed.').waitFor();
+    const row = page.locator('tr', { hasText: 'gone.away@example.com' });
+    await row.locator('td', { hasText: 'manual' }).waitFor();
+    await row.getByText('never ends').waitFor();
+    await shot('suppressions');
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('gone.away@example.com may be sent to again.').waitFor();
+    await page.getByText('No suppressed addresses').waitFor();
+  });
+
   it('adds a webhook endpoint, sends it a test event and replays it from the delivery log', async () => {
     await nav('Webhooks');
     await heading('Webhooks');
