@@ -204,7 +204,11 @@ describe('the console', () => {
     await page.getByRole('button', { name: 'Save as a new version' }).click();
     await page.getByText('Saved as version 2.').waitFor();
     await page.locator('.timeline li', { hasText: 'Version 2' }).waitFor();
-    await page.getByText(/Statistics are not available|sent/).first().waitFor();
+    await page.locator('.stats [data-stat="sent"]').waitFor();
+    expect(await page.locator('.stats dd').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^\d+/)]));
+    expect(await page.locator('.stats dd').count()).toBe(9);
+    for (const text of await page.locator('.stats dd').allTextContents()) expect(text).toMatch(/^\d+( \(\d+\.\d% of delivered\))?$/);
+    expect(await page.getByText(/Statistics are not available/).count()).toBe(0);
     await shot('template');
   });
 
