@@ -127,15 +127,17 @@ export function Contacts() {
   );
 }
 
+/** services/suppressions/schema.ts: addresses are kept lower-cased. */
 interface Suppression {
   readonly address: string;
   readonly reason: string;
+  readonly scope: 'client' | 'global';
   readonly created_at: string;
   readonly expires_at: string | null;
 }
 
 export function Suppressions() {
-  const loaded = useLoad(() => api.get<{ results: readonly Suppression[] }>('/api/suppressions'), 'suppressions');
+  const loaded = useLoad(() => api.get<Page<Suppression>>('/api/suppressions?page_size=100'), 'suppressions');
   const [address, setAddress] = useState('');
   const action = useAction();
   return (
@@ -162,7 +164,10 @@ export function Suppressions() {
                     {list.results.map((s) => (
                       <tr key={s.address}>
                         <td>{s.address}</td>
-                        <td>{s.reason}</td>
+                        <td>
+                          {s.reason}
+                          {s.scope === 'global' ? ' (every client)' : ''}
+                        </td>
                         <td>{formatWhen(s.created_at)}</td>
                         <td>{s.expires_at === null ? 'never ends' : formatWhen(s.expires_at)}</td>
                         <td>
@@ -192,9 +197,10 @@ export function Suppressions() {
               onSubmit={(e) => {
                 e.preventDefault();
                 void action.run(async () => {
-                  await api.post('/api/suppressions', { address, reason: 'manual' });
+                  const added = await api.post<Suppression>('/api/suppressions', { address: address.trim(), reason: 'manual' });
+                  setAddress('');
                   loaded.reload();
-                  return `${address} is suppressed.`;
+                  return `${added.address} is suppressed.`;
                 });
               }}
             >

@@ -32,13 +32,41 @@ interface Preview {
   readonly version: number;
 }
 
+/** GET /api/templates/:name/stats (services/engagement/stats-schema.ts): counts over the last 30 days by default. */
+interface StatsCounts {
+  readonly sent: number;
+  readonly delivered: number;
+  readonly bounced: number;
+  readonly complained: number;
+  readonly unique_human_opens: number;
+  readonly machine_opens: number;
+  readonly unique_clicks: number;
+  readonly conversions: number;
+  readonly unsubscribes: number;
+  readonly rates: Readonly<Record<'bounce' | 'complaint' | 'open' | 'click' | 'conversion' | 'unsubscribe', number | null>>;
+}
+
 interface TemplateStats {
-  readonly sent?: number;
-  readonly delivered?: number;
-  readonly opened?: number;
-  readonly clicked?: number;
-  readonly bounced?: number;
-  readonly [key: string]: unknown;
+  readonly from: string;
+  readonly to: string;
+  readonly totals: StatsCounts;
+}
+
+const STAT_ROWS: readonly { readonly label: string; readonly count: Exclude<keyof StatsCounts, 'rates'>; readonly rate?: keyof StatsCounts['rates'] }[] = [
+  { label: 'Sent', count: 'sent' },
+  { label: 'Delivered', count: 'delivered' },
+  { label: 'Bounced', count: 'bounced', rate: 'bounce' },
+  { label: 'Complaints', count: 'complained', rate: 'complaint' },
+  { label: 'Opened by a person', count: 'unique_human_opens', rate: 'open' },
+  { label: 'Opened by machines', count: 'machine_opens' },
+  { label: 'Clicked', count: 'unique_clicks', rate: 'click' },
+  { label: 'Conversions', count: 'conversions', rate: 'conversion' },
+  { label: 'Unsubscribes', count: 'unsubscribes', rate: 'unsubscribe' },
+];
+
+/** A rate of delivered messages, as a percentage. */
+function percent(rate: number | null | undefined): string {
+  return typeof rate === 'number' ? ` (${(rate * 100).toFixed(1)}% of delivered)` : '';
 }
 
 export function TemplateList() {
@@ -211,16 +239,20 @@ export function TemplatePage({ name }: { name: string }) {
       <h2>Statistics</h2>
       <LoadState loaded={stats} missing="Statistics are not available on this Herald yet (GET /api/templates/:name/stats answers 404).">
         {(s) => (
-          <dl class="facts">
-            {Object.entries(s)
-              .filter(([, v]) => typeof v === 'number')
-              .map(([k, v]) => (
-                <>
-                  <dt key={`${k}-t`}>{k}</dt>
-                  <dd key={`${k}-d`}>{String(v)}</dd>
-                </>
-              ))}
-          </dl>
+          <>
+            <p class="muted">
+              From {s.from} to {s.to} (UTC days the messages were accepted).
+            </p>
+            <dl class="facts stats">
+              {STAT_ROWS.map((row) => [
+                <dt key={`${row.count}-t`}>{row.label}</dt>,
+                <dd key={`${row.count}-d`} data-stat={row.count}>
+                  {String(s.totals[row.count])}
+                  {row.rate === undefined ? '' : percent(s.totals.rates[row.rate])}
+                </dd>,
+              ])}
+            </dl>
+          </>
         )}
       </LoadState>
     </section>

@@ -9,9 +9,22 @@ interface Identity {
   readonly display_name: string | null;
   readonly is_default: boolean;
   readonly verified: boolean;
-  readonly smtp: { host: string; port: number; security: string; username: string; password_set: boolean } | null;
-  readonly last_check_at?: string | null;
-  readonly last_check_result?: { ok: boolean; error_class?: string | null; detail?: string | null } | null;
+  readonly smtp: { readonly host: string; readonly port: number; readonly security: string; readonly username: string; readonly password_set: true } | null;
+  readonly last_check: (CheckResult & { readonly at: string }) | null;
+}
+
+/** POST …/identities/:id/check answers this (services/identities/schema.ts). */
+interface CheckResult {
+  readonly ok: boolean;
+  readonly error_class: string | null;
+  readonly detail: string;
+}
+
+/** A check's result as a sentence. */
+function checkSentence(host: string, result: CheckResult): string {
+  if (result.ok) return `The connection to ${host} works: Herald signed in.`;
+  const detail = result.detail.trim().replace(/[.!?]$/, '');
+  return `The connection to ${host} failed (${result.error_class ?? 'error'})${detail === '' ? '' : `: ${detail}`}.`;
 }
 
 export function Users() {
@@ -123,21 +136,20 @@ export function Users() {
 
 /** A user's sender identities (accounts.md), under /api/me/identities or /api/admin/users/:id/identities. */
 export function Identities({ base }: { base: string }) {
-  const loaded = useLoad(() => api.get<{ results: readonly Identity[] } | readonly Identity[]>(base), base);
+  const loaded = useLoad(() => api.get<{ readonly results: readonly Identity[] }>(base), base);
   const [form, setForm] = useState({ address: '', host: '', port: '587', security: 'starttls', username: '', password: '' });
   const action = useAction();
   const set = (key: keyof typeof form) => (e: { currentTarget: { value: string } }) => setForm({ ...form, [key]: e.currentTarget.value });
-  const list = (data: { results: readonly Identity[] } | readonly Identity[]) => (Array.isArray(data) ? (data as readonly Identity[]) : (data as { results: readonly Identity[] }).results);
   return (
     <div class="identities">
       <LoadState loaded={loaded} missing="Sender identities are not available on this Herald yet (the identities API answers 404).">
         {(data) => (
           <>
-            {list(data).length === 0 ? (
+            {data.results.length === 0 ? (
               <p class="muted">No sender identities.</p>
             ) : (
               <ul>
-                {list(data).map((i) => (
+                {data.results.map((i) => (
                   <li key={i.id} data-identity={i.address}>
                     <strong>{i.address}</strong> {i.is_default && <Badge status="default" />} {i.verified ? <Badge status="verified" /> : <Badge status="unverified" />}{' '}
                     {i.smtp !== null ? (
@@ -147,15 +159,21 @@ export function Identities({ base }: { base: string }) {
                     ) : (
                       <span class="muted">default providers</span>
                     )}{' '}
+                    {i.last_check !== null && i.smtp !== null && (
+                      <span class="muted" data-last-check={i.last_check.ok ? 'ok' : 'failed'}>
+                        Last checked {formatWhen(i.last_check.at)}: {checkSentence(i.smtp.host, i.last_check)}
+                      </span>
+                    )}{' '}
                     {i.smtp !== null && (
                       <button
                         type="button"
                         disabled={action.busy}
                         onClick={() =>
                           void action.run(async () => {
-                            const result = await api.post<{ ok: boolean; error_class: string | null; detail: string | null }>(`${base}/${i.id}/check`);
+                            const host = i.smtp?.host ?? '';
+                            const result = await api.post<CheckResult>(`${base}/${i.id}/check`);
                             loaded.reload();
-                            return result.ok ? `The connection to ${i.smtp?.host ?? ''} works.` : `The connection failed (${result.error_class ?? 'error'}): ${result.detail ?? ''}`;
+                            return checkSentence(host, result);
                           })
                         }
                       >
@@ -193,6 +211,7 @@ export function Identities({ base }: { base: string }) {
                 <select name="security" value={form.security} onChange={set('security')}>
                   <option value="starttls">starttls</option>
                   <option value="tls">tls</option>
+                  <option value="none">none (only where Herald allows private hosts)</option>
                 </select>
               </Field>
               <Field label="SMTP username">
