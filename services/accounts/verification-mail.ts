@@ -28,21 +28,37 @@ export class VerificationMailer {
       'The code works once, for 24 hours. If you did not create an account, ignore this mail.',
       '',
     ].join('\n');
-    const outcome = await this.acceptance.acceptOne({
-      draft: {
-        kind: 'system',
-        client_id: SYSTEM_CLIENT_ID,
-        idempotency_key: `verify:${tokenHash}`,
-        request_hash: tokenHash,
-        to: [user.email],
-        subject: 'Confirm your email address for Herald',
-        text_body: text,
-        html_body: null,
-        metadata: JSON.stringify({ purpose: 'email-verification' }),
-        tags: ['verification'],
-      },
+    await sendSystemMail(this.acceptance, {
+      key: `verify:${tokenHash}`,
+      hash: tokenHash,
+      to: user.email,
+      subject: 'Confirm your email address for Herald',
+      text,
+      purpose: 'email-verification',
       now,
     });
-    if (outcome.outcome !== 'accepted') throw new Error(`verification mail not accepted: ${outcome.outcome}`);
   }
+}
+
+/** A mail Herald sends on its own behalf, accepted as a `system` message: the worker delivers it like any other. */
+export async function sendSystemMail(
+  acceptance: MessageAcceptance,
+  mail: { readonly key: string; readonly hash: string; readonly to: string; readonly subject: string; readonly text: string; readonly purpose: string; readonly now: Date },
+): Promise<void> {
+  const outcome = await acceptance.acceptOne({
+    draft: {
+      kind: 'system',
+      client_id: SYSTEM_CLIENT_ID,
+      idempotency_key: mail.key,
+      request_hash: mail.hash,
+      to: [mail.to],
+      subject: mail.subject,
+      text_body: mail.text,
+      html_body: null,
+      metadata: JSON.stringify({ purpose: mail.purpose }),
+      tags: ['verification'],
+    },
+    now: mail.now,
+  });
+  if (outcome.outcome !== 'accepted') throw new Error(`${mail.purpose} mail not accepted: ${outcome.outcome}`);
 }

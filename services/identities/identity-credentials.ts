@@ -1,21 +1,15 @@
-import { NotConfiguredError } from '../domain/errors';
 import type { Config } from '../platform/config';
-import { Keyring } from '../platform/crypto';
+import { credentialsKeyring, type Keyring } from '../platform/crypto';
 
 /** Additional data binding a sealed password to its identity (the keyring adds the key id). */
 const aad = (identityId: string) => `sender_identities:${identityId}`;
 
 /** Seals and opens identities' SMTP passwords with CREDENTIALS_KEYS; without it, saving one is 503. */
 export class IdentityCredentials {
-  readonly #keyring: Keyring | undefined;
+  readonly #ring: () => Keyring;
 
   constructor(config: Pick<Config, 'credentialsKeys'>) {
-    this.#keyring = config.credentialsKeys === undefined ? undefined : new Keyring(new Map(config.credentialsKeys));
-  }
-
-  #ring(): Keyring {
-    if (this.#keyring === undefined) throw new NotConfiguredError('CREDENTIALS_KEYS');
-    return this.#keyring;
+    this.#ring = credentialsKeyring(config);
   }
 
   /** Throws NotConfiguredError('CREDENTIALS_KEYS') when no key is set. */

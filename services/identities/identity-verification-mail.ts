@@ -1,4 +1,4 @@
-import { SYSTEM_CLIENT_ID } from '../accounts/verification-mail';
+import { sendSystemMail } from '../accounts/verification-mail';
 import type { MessageAcceptance } from '../messages/acceptance';
 
 /** Mails the code that proves an identity's address is the user's, as a `system` message through the pipeline. */
@@ -17,21 +17,14 @@ export class IdentityVerificationMailer {
       'The code works once, for 24 hours. If you did not ask for this, ignore this mail: nothing is sent as this address without it.',
       '',
     ].join('\n');
-    const outcome = await this.acceptance.acceptOne({
-      draft: {
-        kind: 'system',
-        client_id: SYSTEM_CLIENT_ID,
-        idempotency_key: `identity-verify:${codeHash}`,
-        request_hash: codeHash,
-        to: [identity.address],
-        subject: 'Confirm this address for Herald',
-        text_body: text,
-        html_body: null,
-        metadata: JSON.stringify({ purpose: 'identity-verification' }),
-        tags: ['verification'],
-      },
+    await sendSystemMail(this.acceptance, {
+      key: `identity-verify:${codeHash}`,
+      hash: codeHash,
+      to: identity.address,
+      subject: 'Confirm this address for Herald',
+      text,
+      purpose: 'identity-verification',
       now,
     });
-    if (outcome.outcome !== 'accepted') throw new Error(`identity verification mail not accepted: ${outcome.outcome}`);
   }
 }

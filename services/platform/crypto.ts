@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import { NotConfiguredError } from '../domain/errors';
+import type { Config } from './config';
 
 /**
  * Secrets at rest (accounts.md, webhooks.md): AES-256-GCM with a random 96-bit nonce, keys from
@@ -76,6 +78,15 @@ export class Keyring {
       throw new KeyringError('ciphertext does not decrypt with its key and additional data');
     }
   }
+}
+
+/** CREDENTIALS_KEYS as a keyring taken when needed: taking it while the variable is unset is NotConfiguredError naming it (a 503). */
+export function credentialsKeyring(config: Pick<Config, 'credentialsKeys'>): () => Keyring {
+  const keyring = config.credentialsKeys === undefined ? undefined : new Keyring(new Map(config.credentialsKeys));
+  return () => {
+    if (keyring === undefined) throw new NotConfiguredError('CREDENTIALS_KEYS');
+    return keyring;
+  };
 }
 
 /**

@@ -1,6 +1,5 @@
-import { NotConfiguredError } from '../domain/errors';
 import type { Config } from '../platform/config';
-import { Keyring } from '../platform/crypto';
+import { credentialsKeyring, type Keyring } from '../platform/crypto';
 import type { WebhookEndpointRow } from './tables';
 
 /** Additional data binding a sealed secret to its endpoint (and to its slot). */
@@ -8,15 +7,10 @@ const aad = (endpointId: string, slot: 'current' | 'previous') => `webhook_endpo
 
 /** Seals and opens endpoint secrets with CREDENTIALS_KEYS; without it, webhooks answer 503. */
 export class WebhookSecrets {
-  readonly #keyring: Keyring | undefined;
+  readonly #ring: () => Keyring;
 
   constructor(config: Pick<Config, 'credentialsKeys'>) {
-    this.#keyring = config.credentialsKeys === undefined ? undefined : new Keyring(new Map(config.credentialsKeys));
-  }
-
-  #ring(): Keyring {
-    if (this.#keyring === undefined) throw new NotConfiguredError('CREDENTIALS_KEYS');
-    return this.#keyring;
+    this.#ring = credentialsKeyring(config);
   }
 
   seal(endpointId: string, secret: string): { secret_ciphertext: string; secret_key_id: string } {
