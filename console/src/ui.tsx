@@ -132,3 +132,21 @@ export function ActionResult({ action }: { action: { error: string | undefined; 
 export function HtmlFrame({ html, title }: { html: string; title: string }) {
   return <iframe class="html-frame" title={title} sandbox="" srcdoc={html} referrerpolicy="no-referrer" />;
 }
+
+/** A table with its column headings (an empty heading for an actions column) and its rows. */
+export function Table({ head, className, children }: { head: readonly string[]; className?: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table class={className}>
+        <thead>
+          <tr>
+            {head.map((heading, i) => (
+              <th key={i}>{heading === '' ? null : heading}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Page } from '../api';
 import { formatBytes, formatWhen, type MessageFilters, messagesHash, messagesQuery, type MessageKind, type Route } from '../data';
-import { ActionResult, Badge, HtmlFrame, LoadState, Notice, useAction, useInterval, useLoad } from '../ui';
+import { ActionResult, Badge, HtmlFrame, LoadState, Notice, Table, useAction, useInterval, useLoad } from '../ui';
 
 const STATUSES = ['pending', 'queued', 'scheduled', 'sending', 'sent', 'delivered', 'bounced', 'failed', 'cancelled', 'suppressed'];
 const PROVIDERS = ['smtp', 'sendgrid', 'mailgun', 'outbox'];
@@ -136,18 +136,7 @@ export function MessageList({ route }: { route: Extract<Route, { page: 'messages
             <Notice tone="info">{filtered ? 'No message matches these filters.' : 'No messages yet: send one from the Send page.'}</Notice>
           ) : (
             <>
-              <div class="table-wrap">
-                <table class="messages">
-                  <thead>
-                    <tr>
-                      <th>Status</th>
-                      <th>{route.kind === 'contact' ? 'From' : 'To'}</th>
-                      <th>{route.kind === 'contact' ? 'Email' : 'Subject'}</th>
-                      <th>Provider</th>
-                      <th>Created</th>
-                    </tr>
-                  </thead>
-                  <tbody>
+              <Table head={['Status', route.kind === 'contact' ? 'From' : 'To', route.kind === 'contact' ? 'Email' : 'Subject', 'Provider', 'Created']} className="messages">
                     {page.results.map((m) => (
                       <tr key={m.id} data-id={m.id}>
                         <td>
@@ -161,9 +150,7 @@ export function MessageList({ route }: { route: Extract<Route, { page: 'messages
                         <td>{formatWhen(m.created_at)}</td>
                       </tr>
                     ))}
-                  </tbody>
-                </table>
-              </div>
+                  </Table>
               <p class="pager">
                 {page.count} in all.{' '}
                 {page.previous !== null && (

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { formatWhen, parseVariables } from '../data';
-import { ActionResult, Field, HtmlFrame, LoadState, Notice, sentenceOf, useAction, useLoad } from '../ui';
+import { ActionResult, Field, HtmlFrame, LoadState, Notice, sentenceOf, Table, useAction, useLoad } from '../ui';
 
 interface TemplateVersion {
   readonly version: number;
@@ -88,17 +88,7 @@ export function TemplateList() {
           list.results.length === 0 ? (
             <Notice tone="info">No templates yet: make one below.</Notice>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Version</th>
-                    <th>Shared</th>
-                    <th>Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
+            <Table head={['Name', 'Version', 'Shared', 'Updated']}>
                   {list.results.map((t) => (
                     <tr key={t.name}>
                       <td>
@@ -109,9 +99,7 @@ export function TemplateList() {
                       <td>{formatWhen(t.updated_at)}</td>
                     </tr>
                   ))}
-                </tbody>
-              </table>
-            </div>
+                </Table>
           )
         }
       </LoadState>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Page, type User } from '../api';
 import { formatWhen } from '../data';
-import { ActionResult, Badge, Field, LoadState, Notice, useAction, useLoad } from '../ui';
+import { ActionResult, Badge, Field, LoadState, Notice, Table, useAction, useLoad } from '../ui';
 
 interface Identity {
   readonly id: string;
@@ -258,18 +258,7 @@ export function ApiKeys() {
           list.results.length === 0 ? (
             <Notice tone="info">No API keys yet.</Notice>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Key</th>
-                    <th>Scopes</th>
-                    <th>Created</th>
-                    <th>State</th>
-                  </tr>
-                </thead>
-                <tbody>
+            <Table head={['Name', 'Key', 'Scopes', 'Created', 'State']}>
                   {list.results.map((k) => (
                     <tr key={k.id}>
                       <td>{k.name}</td>
@@ -299,9 +288,7 @@ export function ApiKeys() {
                       </td>
                     </tr>
                   ))}
-                </tbody>
-              </table>
-            </div>
+                </Table>
           )
         }
       </LoadState>

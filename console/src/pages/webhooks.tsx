@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { formatWhen } from '../data';
-import { ActionResult, Badge, Field, LoadState, Notice, useAction, useLoad } from '../ui';
+import { ActionResult, Badge, Field, LoadState, Notice, Table, useAction, useLoad } from '../ui';
 
 interface Endpoint {
   readonly id: string;
@@ -113,18 +113,7 @@ function EndpointDetail({ endpoint }: { endpoint: Endpoint }) {
           list.results.length === 0 ? (
             <p class="muted">No deliveries yet.</p>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Event</th>
-                    <th>Status</th>
-                    <th>Answer</th>
-                    <th>When</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
+            <Table head={['Event', 'Status', 'Answer', 'When', '']}>
                   {list.results.map((d) => (
                     <tr key={d.id}>
                       <td>{d.type}</td>
@@ -150,9 +139,7 @@ function EndpointDetail({ endpoint }: { endpoint: Endpoint }) {
                       </td>
                     </tr>
                   ))}
-                </tbody>
-              </table>
-            </div>
+                </Table>
           )
         }
       </LoadState>
