@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Page } from '../api';
 import { formatWhen, problemSentence } from '../data';
-import { ActionResult, Field, LoadState, Notice, Progress, useAction, useLoad } from '../ui';
+import { ActionResult, Field, LoadState, Notice, Progress, Table, useAction, useLoad } from '../ui';
 
 interface Contact {
   readonly id: string;
@@ -149,18 +149,7 @@ export function Suppressions() {
             {list.results.length === 0 ? (
               <Notice tone="info">No suppressed addresses: Herald sends to everyone.</Notice>
             ) : (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Address</th>
-                      <th>Reason</th>
-                      <th>Since</th>
-                      <th>Until</th>
-                      <th />
-                    </tr>
-                  </thead>
-                  <tbody>
+              <Table head={['Address', 'Reason', 'Since', 'Until', '']}>
                     {list.results.map((s) => (
                       <tr key={s.address}>
                         <td>{s.address}</td>
@@ -187,9 +176,7 @@ export function Suppressions() {
                         </td>
                       </tr>
                     ))}
-                  </tbody>
-                </table>
-              </div>
+                  </Table>
             )}
             <form
               class="card inline"
